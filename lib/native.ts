@@ -1,0 +1,52 @@
+/**
+ * The shape of warpforge.node's exports. Only lib/ calls these, after
+ * validating arguments; native code re-checks what could corrupt memory.
+ */
+export interface NativeBuffer {
+  free(): void;
+}
+export interface NativeStream {
+  synchronize(): Promise<void>;
+  waitEvent(e: NativeEvent): void;
+  query(): boolean;
+  destroy(): void;
+}
+export interface NativeEvent {
+  record(s: NativeStream): void;
+  synchronize(): Promise<void>;
+  query(): boolean;
+  elapsed(start: NativeEvent): number;
+  destroy(): void;
+}
+export interface NativeDeviceInfo {
+  index: number;
+  name: string;
+  major: number;
+  minor: number;
+  multiProcessorCount: number;
+  totalMemory: number;
+  l2CacheBytes: number;
+  sharedMemoryPerBlockOptin: number;
+  pciBusId: string;
+  brokenBy?: string;
+}
+export interface NativeBinding {
+  napiVersion: number;
+  dtypeIds: Record<string, number>;
+  setErrorClass(ctor: unknown): void;
+  probeDevices(): { devices: NativeDeviceInfo[]; driverVersion: number; runtimeVersion: number; error?: string };
+  memInfo(device: number): { free: number; total: number };
+  buildInfo(): { cudaArchs: string; cudartVersion: number; napiVersion: number };
+  alloc(bytes: number, stream: NativeStream): NativeBuffer;
+  memoryStats(device: number): { inUse: number; reserved: number; peakInUse: number; peakReserved: number; pinnedCached: number };
+  emptyCache(device: number): void;
+  upload(dst: NativeBuffer, src: ArrayBufferView, stream: NativeStream): void;
+  download(src: NativeBuffer, stream: NativeStream): Promise<ArrayBuffer>;
+  fillBytes(dst: NativeBuffer, byte: number, stream: NativeStream): void;
+  copy(dst: NativeBuffer, src: NativeBuffer, stream: NativeStream): void;
+  createStream(device: number, priority?: number): NativeStream;
+  createEvent(device: number, timing?: boolean): NativeEvent;
+  rand(dst: NativeBuffer, dtype: number, numel: number, seed: number, dist: number, a: number, b: number, stream: NativeStream): void;
+  matmul(a: NativeBuffer, b: NativeBuffer, c: NativeBuffer, m: number, n: number, k: number, transB: boolean, dtype: number, stream: NativeStream): void;
+  cublasLtInfo(): { loaded: boolean; path?: string; version?: number; error?: string };
+}
