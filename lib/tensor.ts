@@ -80,6 +80,16 @@ export class Tensor {
     return out;
   }
 
+  /** Overwrites this tensor with `src` (same dtype and element count), device to device. */
+  copyFrom(src: Tensor, opts: { stream?: Stream } = {}): this {
+    expectTensor(src, 'tensor.copyFrom(src)');
+    expect(src.dtype === this.dtype, 'ERR_DTYPE', 'tensor.copyFrom(src)', this.dtype, src.dtype);
+    expect(src.numel === this.numel, 'ERR_SHAPE', 'tensor.copyFrom(src)', `${this.numel} elements`, worded(`${src.numel} elements`));
+    expect(src.device === this.device, 'ERR_DEVICE', 'tensor.copyFrom(src)', `a tensor on device ${this.device}`, worded(`device ${src.device}`));
+    native().copy(this.buffer, src.buffer, opts.stream ? streamFor(opts.stream, this.device) : this.homeStream);
+    return this;
+  }
+
   /** Frees the device memory in stream order. Using the tensor afterwards throws ERR_DISPOSED. */
   dispose(): void {
     if (!this.#buf) return;

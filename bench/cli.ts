@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+/**
+ * npm run bench [-- <suite>... [--m 1,16] [--iters 100] [--warmup 10] [--out dir]]
+ * With no suite named, runs the default set (copy, matmul).
+ */
+import { Stream, devices, isAvailable, unavailableReason } from '../lib/index.js';
+import { native } from '../lib/binding.js';
+import { allSuites, suite, type Options } from './registry.js';
+import { table, writeReport, type CaseResult, type RunReport, type SuiteResult } from './report.js';
+import { gbps, summarize, tflops } from './stats.js';
+import { timeIterations } from './timing.js';
+import './suites/index.js';
+
+const DEFAULT_SUITES = ['copy', 'matmul'];
+
+function parseArgs(argv: string[]): { names: string[]; opts: Options } {
+  const names: string[] = [];
+  const opts: Options = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a.startsWith('--')) {
+      const [key, inline] = a.slice(2).split('=', 2);
+      opts[key] = inline ?? (argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i] : 'true');
+    } else names.push(a);
+  }
+  return { names, opts };
+}
+
+function usage(): string {
+  return ['usage: npm run bench -- [suite...] [--iters N] [--warmup N] [--out DIR] [suite options]', 'suites:',
+    ...allSuites().map((s) => `  ${s.name.padEnd(10)} ${s.description}\n${Object.entries(s.options).map(([k, v]) => `      --${k}  ${v}`).join('\n')}`)].join('\n');
+}
+
+async function main(): Promise<number> {
+  const { names, opts } = parseArgs(process.argv.slice(2));
+  if (opts.help) {
+    console.log(usage());
+    return 0;
+  }
+  const chosen = (names.length ? names : DEFAULT_SUITES).map((n) => {
+    const s = suite(n);
+    if (!s) throw new Error(`unknown suite "${n}"\n${usage()}`);
+    return s;
+  });
+  if (!isAvailable()) {
+    console.error(`bench: no usable GPU — ${unavailableReason()}`);
+    console.error('bench: the benchmark needs an NVIDIA GPU this build supports (see `npx warpforge doctor`).');
+    return 1;
+  }
+  const dev = devices()[0];
+  const warmup = Number(opts.warmup ?? 10);
+  const iters = Number(opts.iters ?? 100);
+  const stream = new Stream({ device: dev.index });
+  const ctx = { device: dev.index, stream, l2Bytes: dev.l2CacheBytes };
+  const lt = native().cublasLtInfo();
+  const report: RunReport = {
+    date: new Date().toISOString(),
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    device: { ...dev },
+    versions: { node: process.version, cublasLt: lt.version ?? lt.error, build: native().buildInfo() },
+    timing: { warmup, iters, method: 'CUDA events around each iteration on one stream; inputs rotated past 3× L2' },
+    suites: [],
+  };
+  console.log(`bench: ${dev.name} (sm_${dev.major}${dev.minor}, ${dev.multiProcessorCount} SMs, L2 ${(dev.l2CacheBytes / 2 ** 20).toFixed(0)} MiB), ${iters} timed runs after ${warmup} warm-up`);
+  for (const s of chosen) {
+    const sr: SuiteResult = { suite: s.name, description: s.description, cases: [] };
+    const cases = s.cases(opts);
+    for (const [ci, c] of cases.entries()) {
+      const cr: CaseResult = { label: c.label, params: c.params, flops: c.flops, bytes: c.bytes, results: [] };
+      for (const impl of c.impls) {
+        process.stderr.write(`\r[${s.name} ${ci + 1}/${cases.length}] ${c.label} · ${impl.name}`.padEnd(80));
+        try {
+          const p = impl.prepare(ctx);
+          try {
+            const ms = await timeIterations(p, ctx, { warmup, iters });
+            const us = summarize(ms.map((v) => v * 1000));
+            cr.results.push({ impl: impl.name, baseline: !!impl.baseline, samplesMs: ms, us,
+              tflops: c.flops ? tflops(c.flops, us.median / 1000) : undefined, gbps: gbps(c.bytes, us.median / 1000) });
+          } finally {
+            p.dispose();
+          }
+        } catch (e) {
+          cr.results.push({ impl: impl.name, baseline: !!impl.baseline, samplesMs: [], us: summarize([]), error: (e as Error).message.split('\n')[0] });
+        }
+      }
+      const base = cr.results.find((r) => r.baseline && !r.error);
+      for (const r of cr.results) if (base && !r.error) r.speedup = base.us.median / r.us.median;
+      sr.cases.push(cr);
+    }
+    process.stderr.write('\r'.padEnd(81) + '\r');
+    report.suites.push(sr);
+    console.log(`\n${table(sr)}`);
+  }
+  const out = writeReport(report, opts.out ?? process.env.WARPFORGE_BENCH_OUT ?? 'bench/out');
+  console.log(`\nbench: wrote ${out.json} and ${out.html}`);
+  stream.destroy();
+  return 0;
+}
+
+main().then((code) => (process.exitCode = code), (e) => {
+  console.error(`bench: ${(e as Error).message}`);
+  process.exitCode = 2;
+});

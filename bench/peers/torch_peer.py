@@ -1,0 +1,56 @@
+"""PyTorch's time for the benchmark's shapes, on the GPU machine only.
+
+A side-by-side peer and a sanity check of our harness, never a dependency:
+the same methodology (events, warm-up, median, rotated inputs).
+Usage: python3 bench/peers/torch_peer.py [suite...] [--m 1,16] [--n ...] [--k ...]
+"""
+import sys
+
+import torch
+
+
+def opt(name, default):
+    argv = sys.argv[1:]
+    if f"--{name}" in argv:
+        return [int(v) for v in argv[argv.index(f"--{name}") + 1].split(",")]
+    return default
+
+
+def median_us(fn, sets, warmup=10, iters=100):
+    for i in range(warmup):
+        fn(i % sets)
+    torch.cuda.synchronize()
+    starts = [torch.cuda.Event(enable_timing=True) for _ in range(iters)]
+    ends = [torch.cuda.Event(enable_timing=True) for _ in range(iters)]
+    for i in range(iters):
+        starts[i].record()
+        fn(i % sets)
+        ends[i].record()
+    torch.cuda.synchronize()
+    t = sorted(s.elapsed_time(e) for s, e in zip(starts, ends))
+    return t[len(t) // 2] * 1000
+
+
+def main():
+    suites = [a for a in sys.argv[1:] if not a.startswith("--") and not a[0].isdigit()] or ["copy", "matmul"]
+    l2 = torch.cuda.get_device_properties(0).L2_cache_size
+    print(f"torch {torch.__version__} on {torch.cuda.get_device_name(0)}")
+    if "copy" in suites:
+        n = 1 << 30
+        bufs = [torch.empty(n, dtype=torch.uint8, device="cuda") for _ in range(2)]
+        us = median_us(lambda i: bufs[i % 2].copy_(bufs[(i + 1) % 2]), 2)
+        print(f"copy 1024 MiB: {us:.1f} us, {2 * n / us / 1e3:.0f} GB/s")
+    if "matmul" in suites:
+        for dtype in (torch.float16, torch.bfloat16):
+            for m in opt("m", [1, 16, 128, 8192]):
+                for n in opt("n", [8192]):
+                    for k in opt("k", [8192]):
+                        sets = max(1, min(64, -(-3 * l2 // ((m * k + n * k) * 2))))
+                        xs = [torch.randn(m, k, dtype=dtype, device="cuda") for _ in range(sets)]
+                        ws = [torch.randn(n, k, dtype=dtype, device="cuda") * 0.02 for _ in range(sets)]
+                        us = median_us(lambda i: torch.nn.functional.linear(xs[i], ws[i]), sets)
+                        print(f"torch linear {str(dtype)[6:]} M={m} N={n} K={k}: {us:.1f} us, {2 * m * n * k / us / 1e6:.1f} TFLOP/s")
+
+
+if __name__ == "__main__":
+    main()

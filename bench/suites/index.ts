@@ -1,0 +1,3 @@
+// Every suite registers itself on import; add one line per kernel family.
+import './copy.js';
+import './matmul.js';

@@ -1,0 +1,31 @@
+/**
+ * Times one implementation with CUDA events on one stream: warm-up first,
+ * then an event pair around every iteration, all queued before the first
+ * wait so the host never gaps the GPU; per-iteration times come from the
+ * events after one synchronize.
+ */
+import { Event } from '../lib/index.js';
+import type { BenchContext, Prepared } from './registry.js';
+
+export interface TimingOptions {
+  warmup: number;
+  iters: number;
+}
+
+export async function timeIterations(p: Prepared, ctx: BenchContext, o: TimingOptions): Promise<number[]> {
+  for (let i = 0; i < o.warmup; i++) p.run(i);
+  await ctx.stream.synchronize();
+  const starts = Array.from({ length: o.iters }, () => new Event({ device: ctx.device }));
+  const ends = Array.from({ length: o.iters }, () => new Event({ device: ctx.device }));
+  try {
+    for (let i = 0; i < o.iters; i++) {
+      starts[i].record(ctx.stream);
+      p.run(o.warmup + i);
+      ends[i].record(ctx.stream);
+    }
+    await ctx.stream.synchronize();
+    return ends.map((e, i) => e.elapsedSince(starts[i]));
+  } finally {
+    for (const e of [...starts, ...ends]) e.destroy();
+  }
+}
