@@ -3,7 +3,7 @@
  * npm run bench [-- <suite>... [--m 1,16] [--iters 100] [--warmup 10] [--out dir]]
  * With no suite named, runs the default set (copy, matmul).
  */
-import { Stream, devices, isAvailable, unavailableReason } from '../lib/index.js';
+import { Stream, devices, empty, isAvailable, unavailableReason } from '../lib/index.js';
 import { native } from '../lib/binding.js';
 import { allSuites, suite, type Options } from './registry.js';
 import { table, writeReport, type CaseResult, type RunReport, type SuiteResult } from './report.js';
@@ -24,6 +24,18 @@ function parseArgs(argv: string[]): { names: string[]; opts: Options } {
     } else names.push(a);
   }
   return { names, opts };
+}
+
+/** The memory-bandwidth ceiling: a 1 GiB device-to-device copy, bytes read + written. */
+async function measureCopyGbps(ctx: { device: number; stream: Stream; l2Bytes: number }): Promise<number> {
+  const bytes = 1 << 30;
+  const bufs = [0, 1].map(() => empty([bytes], 'uint8', { stream: ctx.stream }));
+  try {
+    const ms = await timeIterations({ run: (i) => void bufs[i % 2].copyFrom(bufs[(i + 1) % 2], { stream: ctx.stream }), dispose() {} }, ctx, { warmup: 3, iters: 20 });
+    return gbps(2 * bytes, summarize(ms).median);
+  } finally {
+    bufs.forEach((b) => b.dispose());
+  }
 }
 
 function usage(): string {
@@ -62,6 +74,9 @@ async function main(): Promise<number> {
     suites: [],
   };
   console.log(`bench: ${dev.name} (sm_${dev.major}${dev.minor}, ${dev.multiProcessorCount} SMs, L2 ${(dev.l2CacheBytes / 2 ** 20).toFixed(0)} MiB), ${iters} timed runs after ${warmup} warm-up`);
+  const copyGbps = await measureCopyGbps(ctx);
+  report.versions.copyGbps = copyGbps;
+  console.log(`bench: device copy bandwidth ${copyGbps.toFixed(0)} GB/s (read + write); the "% copy" column is against it`);
   for (const s of chosen) {
     const sr: SuiteResult = { suite: s.name, description: s.description, cases: [] };
     const cases = s.cases(opts);
@@ -74,8 +89,10 @@ async function main(): Promise<number> {
           try {
             const ms = await timeIterations(p, ctx, { warmup, iters });
             const us = summarize(ms.map((v) => v * 1000));
+            const bw = gbps(impl.bytes ?? c.bytes, us.median / 1000);
             cr.results.push({ impl: impl.name, baseline: !!impl.baseline, samplesMs: ms, us,
-              tflops: c.flops ? tflops(c.flops, us.median / 1000) : undefined, gbps: gbps(c.bytes, us.median / 1000) });
+              tflops: c.flops ? tflops(c.flops, us.median / 1000) : undefined, gbps: bw,
+              copyFraction: copyGbps ? bw / copyGbps : undefined });
           } finally {
             p.dispose();
           }
@@ -87,6 +104,7 @@ async function main(): Promise<number> {
       for (const r of cr.results) if (base && !r.error) r.speedup = base.us.median / r.us.median;
       sr.cases.push(cr);
     }
+    s.teardown?.();
     process.stderr.write('\r'.padEnd(81) + '\r');
     report.suites.push(sr);
     console.log(`\n${table(sr)}`);

@@ -15,6 +15,8 @@ export interface Prepared {
 export interface Impl {
   name: string;
   baseline?: boolean;
+  /** Bytes this implementation must move, when not the case's (e.g. packed INT4 weights). */
+  bytes?: number;
   /** Allocates inputs (rotated so they never sit in L2) and returns the runner. */
   prepare(ctx: BenchContext): Prepared;
 }
@@ -44,6 +46,8 @@ export interface Suite {
   /** Options this suite reads, for --help. */
   options: Record<string, string>;
   cases(opts: Options): Case[];
+  /** Frees what the suite's cases shared (weights reused across cases). */
+  teardown?(): void;
 }
 
 const suites = new Map<string, Suite>();

@@ -14,6 +14,8 @@ export interface ImplResult {
   tflops?: number;
   gbps?: number;
   speedup?: number;
+  /** Achieved GB/s over the device's measured copy bandwidth. */
+  copyFraction?: number;
   error?: string;
 }
 
@@ -43,13 +45,14 @@ export interface RunReport {
 const fmt = (v: number | undefined, digits = 1) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 
 export function table(s: SuiteResult): string {
-  const head = ['case', 'impl', 'median µs', 'min µs', 'max µs', 'TFLOP/s', 'GB/s', 'vs baseline'];
+  const head = ['case', 'impl', 'median µs', 'min µs', 'max µs', 'TFLOP/s', 'GB/s', '% copy', 'vs baseline'];
   const rows: string[][] = [];
   for (const c of s.cases) {
     for (const r of c.results) {
       rows.push(r.error
-        ? [c.label, r.impl, `error: ${r.error}`, '', '', '', '', '']
+        ? [c.label, r.impl, `error: ${r.error}`, '', '', '', '', '', '']
         : [c.label, r.impl, fmt(r.us.median), fmt(r.us.min), fmt(r.us.max), c.flops ? fmt(r.tflops) : '—', fmt(r.gbps, 0),
+            r.copyFraction === undefined ? '—' : `${(100 * r.copyFraction).toFixed(0)}%`,
             r.baseline ? 'baseline' : r.speedup ? `${r.speedup.toFixed(2)}×` : '—']);
     }
   }

@@ -49,4 +49,16 @@ export interface NativeBinding {
   rand(dst: NativeBuffer, dtype: number, numel: number, seed: number, dist: number, a: number, b: number, stream: NativeStream): void;
   matmul(a: NativeBuffer, b: NativeBuffer, c: NativeBuffer, m: number, n: number, k: number, transB: boolean, dtype: number, stream: NativeStream): void;
   cublasLtInfo(): { loaded: boolean; path?: string; version?: number; error?: string };
+  w4a16: {
+    layoutVersion: number;
+    quantize(w: NativeBuffer, wDtype: number, kMajor: boolean, n: number, k: number, nPad: number, kPad: number, groupSize: number,
+      symmetric: boolean, dtype: number, q: NativeBuffer, scales: NativeBuffer, zeros: NativeBuffer | null, stream: NativeStream): void;
+    pack(q: NativeBuffer, scales: NativeBuffer, zeros: NativeBuffer | null, nPad: number, kPad: number, groupSize: number, dtype: number,
+      w: NativeBuffer, scalesPacked: NativeBuffer, zerosPacked: NativeBuffer | null, stream: NativeStream): void;
+    dequantize(w: NativeBuffer, scales: NativeBuffer, zeros: NativeBuffer | null, perm: NativeBuffer | null, n: number, k: number,
+      nPad: number, kPad: number, groupSize: number, dtype: number, out: NativeBuffer, stream: NativeStream): void;
+    gemm(x: NativeBuffer, w: NativeBuffer, scales: NativeBuffer, zeros: NativeBuffer | null, bias: NativeBuffer | null, out: NativeBuffer,
+      m: number, n: number, k: number, nPad: number, kPad: number, groupSize: number, dtype: number, stream: NativeStream): void;
+    gather(x: NativeBuffer, perm: NativeBuffer, out: NativeBuffer, m: number, k: number, dtype: number, stream: NativeStream): void;
+  };
 }

@@ -1,3 +1,4 @@
 // Every suite registers itself on import; add one line per kernel family.
 import './copy.js';
 import './matmul.js';
+import './w4a16.js';

@@ -1,0 +1,95 @@
+/**
+ * W4A16 GEMM against cuBLASLt on the dequantized weight, same shapes, same
+ * run: out[M,N] = x[M,K] · W[N,K]ᵀ, group size 128, symmetric.
+ * Weights are rotated past 3× L2, so every timed GEMM reads them from HBM.
+ */
+import { gemmW4A16, matmul, quantizeW4, randn, type QuantizedWeight, type Tensor } from '../../lib/index.js';
+import { intList, register, type BenchContext, type Impl } from '../registry.js';
+import { rotationCount } from '../stats.js';
+
+const SHAPES: [number, number][] = [[4096, 4096], [11008, 4096], [4096, 11008], [8192, 8192], [28672, 8192], [8192, 28672]];
+
+/** Weights per (shape, kind), reused across the M sweep; a new shape frees the last one's. */
+class WeightCache {
+  #shape = '';
+  #map = new Map<string, { dispose(): void }[]>();
+  get<T extends { dispose(): void }>(shape: string, kind: string, make: () => T[]): T[] {
+    if (shape !== this.#shape) {
+      this.clear();
+      this.#shape = shape;
+    }
+    let v = this.#map.get(kind);
+    if (!v) this.#map.set(kind, (v = make()));
+    return v as T[];
+  }
+  clear(): void {
+    for (const list of this.#map.values()) for (const t of list) t.dispose();
+    this.#map.clear();
+    this.#shape = '';
+  }
+}
+const cache = new WeightCache();
+
+function denseImpl(dtype: 'float16' | 'bfloat16', m: number, n: number, k: number, baseline: boolean): Impl {
+  return {
+    name: `cuBLASLt ${dtype}`,
+    baseline,
+    bytes: 2 * (n * k + m * k + m * n),
+    prepare(ctx: BenchContext) {
+      const sets = rotationCount(n * k * 2, ctx.l2Bytes, 8);
+      const ws = cache.get(`${n}x${k}`, `dense ${dtype}`, () =>
+        Array.from({ length: sets }, (_, i) => quantizeW4(randn([n, k], { dtype, std: 0.02, seed: i, stream: ctx.stream }), { groupSize: 128, stream: ctx.stream }))
+          .map((q) => { const d = q.dequantize({ stream: ctx.stream }); q.dispose(); return d; }));
+      const x = randn([m, k], { dtype, stream: ctx.stream });
+      const out = randn([m, n], { dtype, stream: ctx.stream });
+      return {
+        run: (i) => void matmul(x, ws[i % ws.length], { out, transposeB: true, stream: ctx.stream }),
+        dispose: () => { x.dispose(); out.dispose(); },
+      };
+    },
+  };
+}
+
+function w4Impl(dtype: 'float16' | 'bfloat16', m: number, n: number, k: number): Impl {
+  const weightBytes = (n * k) / 2 + (n * k / 128) * 2;
+  return {
+    name: `w4a16 ${dtype}`,
+    bytes: weightBytes + 2 * (m * k + m * n),
+    prepare(ctx: BenchContext) {
+      const sets = rotationCount(weightBytes, ctx.l2Bytes, 16);
+      const qs = cache.get(`${n}x${k}`, `w4 ${dtype}`, () =>
+        Array.from({ length: sets }, (_, i) => {
+          const w = randn([n, k], { dtype, std: 0.02, seed: i, stream: ctx.stream });
+          const q = quantizeW4(w, { groupSize: 128, stream: ctx.stream });
+          w.dispose();
+          return q;
+        })) as QuantizedWeight[];
+      const x = randn([m, k], { dtype, stream: ctx.stream });
+      const out: Tensor = randn([m, n], { dtype, stream: ctx.stream });
+      return {
+        run: (i) => void gemmW4A16(x, qs[i % qs.length], { out, stream: ctx.stream }),
+        dispose: () => { x.dispose(); out.dispose(); },
+      };
+    },
+  };
+}
+
+register({
+  name: 'w4a16',
+  description: 'INT4-weight GEMM (group 128, symmetric) vs cuBLASLt on the dequantized weight, x[M,K]·W[N,K]ᵀ',
+  options: { m: 'rows of x (list)', n: 'output features (list, pairs with --k)', k: 'input features (list)' },
+  cases(o) {
+    const ms = intList(o.m, [1, 2, 4, 8, 16, 32, 64, 128, 256], 'm');
+    const shapes: [number, number][] = o.n || o.k
+      ? intList(o.n, [8192], 'n').flatMap((n) => intList(o.k, [8192], 'k').map((k) => [n, k] as [number, number]))
+      : SHAPES;
+    return shapes.flatMap(([n, k]) => ms.map((m) => ({
+      label: `M=${m} N=${n} K=${k}`,
+      params: { m, n, k, groupSize: 128 },
+      flops: 2 * m * n * k,
+      bytes: 2 * (n * k + m * k + m * n),
+      impls: [denseImpl('float16', m, n, k, true), w4Impl('float16', m, n, k), denseImpl('bfloat16', m, n, k, false), w4Impl('bfloat16', m, n, k)],
+    })));
+  },
+  teardown: () => cache.clear(),
+});

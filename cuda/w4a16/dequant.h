@@ -1,0 +1,60 @@
+// Turning packed nibbles into the 16-bit values the tensor cores multiply.
+// Shared by the GEMM and by dequantize(), so both produce the same bits.
+#pragma once
+#include <cstdint>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include "ptx.h"
+
+namespace wf::w4a16 {
+
+template <typename T>
+struct Num;
+
+// A 4-bit q OR'ed into the mantissa of 1024.0 (fp16, 10 mantissa bits) or
+// 128.0 (bf16, 7 bits) reads as exactly 1024 + q or 128 + q. Subtracting
+// (magic + zero point) is exact too, so the only rounding is the one
+// multiply by the scale: (q - z) * s, rounded once, as the reference does.
+template <>
+struct Num<__half> {
+  using T2 = __half2;
+  static constexpr uint32_t kMagic2 = 0x64006400u;
+  static constexpr uint16_t kMagic = 0x6400u;
+  __device__ static T2 pair(uint32_t bits) { return *reinterpret_cast<T2*>(&bits); }
+  __device__ static uint32_t bits(T2 v) { return *reinterpret_cast<uint32_t*>(&v); }
+  __device__ static T2 splat(__half v) { return __half2half2(v); }
+};
+
+template <>
+struct Num<__nv_bfloat16> {
+  using T2 = __nv_bfloat162;
+  static constexpr uint32_t kMagic2 = 0x43004300u;
+  static constexpr uint16_t kMagic = 0x4300u;
+  __device__ static T2 pair(uint32_t bits) { return *reinterpret_cast<T2*>(&bits); }
+  __device__ static uint32_t bits(T2 v) { return *reinterpret_cast<uint32_t*>(&v); }
+  __device__ static T2 splat(__nv_bfloat16 v) { return __bfloat162bfloat162(v); }
+};
+
+// magic + z as a pair, the subtrahend for one column.
+template <typename T>
+__device__ __forceinline__ typename Num<T>::T2 offset_pair(T z) {
+  uint32_t m = Num<T>::kMagic;
+  T magic = *reinterpret_cast<T*>(&m);
+  return Num<T>::splat(__hadd(magic, z));
+}
+
+// Word j of a thread's 16-byte fragment -> B registers of its two n8 tiles.
+// sub/scale: [0] for column n (tile 0), [1] for column n+8 (tile 1).
+template <typename T>
+__device__ __forceinline__ void dequant_word(uint32_t w, const typename Num<T>::T2 (&sub)[2],
+                                             const typename Num<T>::T2 (&scale)[2], uint32_t (&b)[2][2]) {
+  using N = Num<T>;
+#pragma unroll
+  for (int p = 0; p < 4; ++p) {
+    const typename N::T2 q = N::pair(ptx::lop3_and_or(w >> (4 * p), 0x000f000fu, N::kMagic2));
+    b[p / 2][p % 2] = N::bits(__hmul2(__hsub2(q, sub[p / 2]), scale[p / 2]));
+  }
+}
+
+}  // namespace wf::w4a16

@@ -1,0 +1,85 @@
+// W4A16: INT4 weights (group-wise scales, optional zero points) × FP16/BF16
+// activations. Launchers take one params struct and a stream and return a
+// Status; nothing here knows about Node.
+#pragma once
+#include <cstdint>
+#include <cuda_runtime_api.h>
+
+#include "../common/dtype.h"
+#include "../common/status.h"
+#include "layout.h"
+
+namespace wf::w4a16 {
+
+// out[M,N] = x[M,K] · dequant(W)[N,K]ᵀ (+ bias[N]).
+struct GemmParams {
+  const void* x;          // [M, K] row-major, dtype; K % 8 == 0
+  const uint32_t* w;      // packed, layout.h
+  const void* scales;     // packed, dtype
+  const void* zeros;      // packed, dtype (value z); null for symmetric (z = 8)
+  const void* bias;       // [N] dtype, or null
+  void* out;              // [M, N] dtype
+  int64_t m, n, k;        // logical sizes
+  int64_t n_pad, k_pad;
+  int group_size;         // 32, 64, 128, or 0 for per-channel
+  DType dtype;            // Float16 or BFloat16 (x, scales, zeros, bias, out)
+  int sm_count;           // of the device, for tile-width choice
+};
+Status launch_gemm(const GemmParams& p, cudaStream_t stream);
+
+// Round-to-nearest quantization of a float weight into the natural
+// (unpacked) form: q[N_pad][K_pad] bytes, scales/zeros [groups][N_pad] dtype.
+struct QuantizeParams {
+  const void* w;          // [N, K] or, with k_major, [K, N]
+  DType w_dtype;          // Float32, Float16 or BFloat16
+  bool k_major;           // w is [K, N]
+  int64_t n, k, n_pad, k_pad;
+  int group_size;         // 32, 64, 128, or 0 for per-channel
+  bool symmetric;         // zero point 8, scale = absmax / 7
+  DType dtype;            // scale dtype: Float16 or BFloat16
+  uint8_t* q;
+  void* scales;
+  void* zeros;            // written when !symmetric
+};
+Status launch_quantize(const QuantizeParams& p, cudaStream_t stream);
+
+// Natural form -> kernel layout (the same permutation the host packer does).
+struct PackParams {
+  const uint8_t* q;
+  const void* scales;
+  const void* zeros;      // null for symmetric
+  int64_t n_pad, k_pad;
+  int group_size;
+  DType dtype;
+  uint32_t* w;
+  void* scales_packed;
+  void* zeros_packed;
+};
+Status launch_pack(const PackParams& p, cudaStream_t stream);
+
+// Packed -> dtype [N, K] (logical sizes), the exact values the GEMM multiplies.
+// With perm (act-order imports), column k' of the packed weight is column
+// perm[k'] of the original.
+struct DequantizeParams {
+  const uint32_t* w;
+  const void* scales;
+  const void* zeros;
+  const int32_t* perm;    // [K] or null
+  int64_t n, k, n_pad, k_pad;
+  int group_size;
+  DType dtype;
+  void* out;
+};
+Status launch_dequantize(const DequantizeParams& p, cudaStream_t stream);
+
+// out[m][j] = x[m][perm[j]]: applies an act-order permutation to activations.
+struct GatherParams {
+  const void* x;
+  const int32_t* perm;
+  void* out;
+  int64_t m, k;
+  DType dtype;
+};
+Status launch_gather_columns(const GatherParams& p, cudaStream_t stream);
+
+}  // namespace wf::w4a16

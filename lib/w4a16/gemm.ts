@@ -1,0 +1,61 @@
+/**
+ * gemmW4A16: out[..., N] = x[..., K] · dequant(W)ᵀ (+ bias), float32
+ * accumulation, on the INT4 kernel (cuda/w4a16/gemm.cu).
+ */
+import { native } from '../binding.js';
+import { DTYPES } from '../dtype.js';
+import { streamFor, type Stream } from '../stream.js';
+import { empty, expectTensor, type Tensor } from '../tensor.js';
+import { expect, worded } from '../validate.js';
+import { QuantizedWeight } from './qweight.js';
+import { LAYOUT, LAYOUT_VERSION } from './layout.js';
+
+export interface GemmW4A16Options {
+  out?: Tensor;
+  /** [N], the activations' dtype. */
+  bias?: Tensor;
+  stream?: Stream;
+}
+
+export function gemmW4A16(x: Tensor, qw: QuantizedWeight, opts: GemmW4A16Options = {}): Tensor {
+  expectTensor(x, 'gemmW4A16(x)');
+  expect(qw instanceof QuantizedWeight, 'ERR_INVALID_ARGUMENT', 'gemmW4A16(qw)', 'a QuantizedWeight', qw);
+  const parts = qw.parts; // ERR_DISPOSED when disposed
+  expect(qw.layout === LAYOUT && qw.layoutVersion === LAYOUT_VERSION, 'ERR_INVALID_ARGUMENT', 'gemmW4A16(qw) layout',
+    `${LAYOUT} v${LAYOUT_VERSION}`, worded(`${qw.layout} v${qw.layoutVersion}`));
+  expect(x.dtype === qw.dtype, 'ERR_DTYPE', 'gemmW4A16(x)', `${qw.dtype} (the weight's scale dtype)`, x.dtype);
+  expect(x.shape.length >= 1 && x.shape[x.shape.length - 1] === qw.k, 'ERR_SHAPE', 'gemmW4A16(x)', `[..., ${qw.k}] (K of the weight)`, worded(`shape [${x.shape.join(', ')}]`));
+  expect(x.device === qw.device, 'ERR_DEVICE', 'gemmW4A16(x)', `a tensor on device ${qw.device}`, worded(`device ${x.device}`));
+  const m = x.numel / qw.k;
+  expect(m >= 1, 'ERR_SHAPE', 'gemmW4A16(x)', 'at least one row', worded(`shape [${x.shape.join(', ')}]`));
+  const outShape = [...x.shape.slice(0, -1), qw.n];
+  if (opts.bias !== undefined) {
+    expectTensor(opts.bias, 'gemmW4A16() options.bias');
+    expect(opts.bias.dtype === qw.dtype, 'ERR_DTYPE', 'gemmW4A16() options.bias', qw.dtype, opts.bias.dtype);
+    expect(opts.bias.numel === qw.n && opts.bias.shape.length === 1, 'ERR_SHAPE', 'gemmW4A16() options.bias', `[${qw.n}]`, worded(`shape [${opts.bias.shape.join(', ')}]`));
+    expect(opts.bias.device === qw.device, 'ERR_DEVICE', 'gemmW4A16() options.bias', `a tensor on device ${qw.device}`, worded(`device ${opts.bias.device}`));
+  }
+  const stream = streamFor(opts.stream, qw.device, 'gemmW4A16() options.stream');
+  let out = opts.out;
+  if (out !== undefined) {
+    expectTensor(out, 'gemmW4A16() options.out');
+    expect(out.dtype === qw.dtype, 'ERR_DTYPE', 'gemmW4A16() options.out', qw.dtype, out.dtype);
+    expect(out.numel === m * qw.n && out.shape[out.shape.length - 1] === qw.n, 'ERR_SHAPE', 'gemmW4A16() options.out',
+      `[${outShape.join(', ')}]`, worded(`shape [${out.shape.join(', ')}]`));
+    expect(out.device === qw.device, 'ERR_DEVICE', 'gemmW4A16() options.out', `a tensor on device ${qw.device}`, worded(`device ${out.device}`));
+  } else {
+    out = empty(outShape, qw.dtype, { device: qw.device, stream: opts.stream });
+  }
+  const b = native().w4a16;
+  const dtype = DTYPES[qw.dtype].id;
+  let input = x;
+  if (parts.perm) {
+    // Act-order weights store K permuted; permute the activations to match.
+    input = empty([m, qw.k], qw.dtype, { device: qw.device, stream: opts.stream });
+    b.gather(x.buffer, parts.perm.buffer, input.buffer, m, qw.k, dtype, stream);
+  }
+  b.gemm(input.buffer, parts.packed.buffer, parts.scales.buffer, parts.zeros?.buffer ?? null, opts.bias?.buffer ?? null, out.buffer,
+    m, qw.n, qw.k, qw.nPad, qw.kPad, qw.groupCode, dtype, stream);
+  if (input !== x) input.dispose();
+  return out;
+}

@@ -1,0 +1,176 @@
+// gemmW4A16 and the GPU quantizer/packer/importers, against the host
+// reference (bit-exact) and a float64 reference product.
+import { expect, it } from 'vitest';
+import { fillBytes } from '../lib/tensor.js';
+import { empty, fromAwq, fromGptq, gemmW4A16, quantizeW4, tensor, type QuantizedWeight } from '../lib/index.js';
+import { AWQ_ORDER, referenceDequant } from '../lib/w4a16/checkpoint.js';
+import { encodeFloat, FORMATS } from '../lib/convert.js';
+import { dequantizeHost, quantizeHost, type ScaleDType } from '../lib/w4a16/host.js';
+import { packScalesHost, packWeightHost } from '../lib/w4a16/layout.js';
+import { describeGpu, errors, hostRandn } from './gpu.js';
+
+/** float64 x[M,K] · W[N,K]ᵀ (+ bias). */
+function reference(x: ArrayLike<number>, w: ArrayLike<number>, m: number, n: number, k: number, bias?: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = bias ? bias[j] : 0;
+      for (let p = 0; p < k; p++) s += x[i * k + p] * w[j * k + p];
+      out[i * n + j] = s;
+    }
+  return out;
+}
+
+const TOL: Record<ScaleDType, number> = { float16: 1e-3, bfloat16: 8e-3 };
+const MS = [1, 2, 3, 7, 16, 33, 64, 128, 257];
+
+async function checkGemm(qw: QuantizedWeight, m: number, seed: number, bias?: boolean) {
+  const { n, k, dtype } = qw;
+  const x = tensor(hostRandn(m * k, seed), { shape: [m, k], dtype });
+  const b = bias ? tensor(hostRandn(n, seed + 1), { shape: [n], dtype }) : undefined;
+  const out = empty([m, n], dtype);
+  fillBytes(out, 0xff); // NaN: any element the kernel misses fails the check
+  gemmW4A16(x, qw, { out, bias: b });
+  const w = qw.dequantize();
+  const ref = reference(await x.toArray(), await w.toArray(), m, n, k, b ? await b.toArray() : undefined);
+  const e = errors(await out.toArray(), ref);
+  for (const t of [x, b, out, w]) t?.dispose();
+  return e;
+}
+
+describeGpu('w4a16 quantizer and packer on the GPU', () => {
+  for (const dtype of ['float16', 'bfloat16'] as ScaleDType[]) {
+    for (const symmetric of [true, false]) {
+      it(`${dtype} ${symmetric ? 'sym' : 'asym'}: device bytes equal the host packer's, for every group size`, async () => {
+        for (const groupSize of [32, 64, 128, -1]) {
+          const n = 200, k = 328;
+          const w32 = Float32Array.from(hostRandn(n * k, groupSize + 100, 0.03));
+          const wt = tensor(w32, { shape: [n, k], dtype });
+          const host = quantizeHost(await wt.toArray(), { n, k, groupSize: Math.max(groupSize, 0), symmetric, dtype });
+          const qw = quantizeW4(wt, { groupSize, symmetric });
+          expect(qw.symmetric).toBe(symmetric);
+          expect([qw.nPad, qw.kPad]).toEqual([host.nPad, host.kPad]);
+          const packed = new Uint32Array((await qw.parts.packed.toRaw()).buffer);
+          expect(packed).toEqual(packWeightHost(host.q, host.nPad, host.kPad));
+          const groups = host.scales.length / host.nPad;
+          expect(await qw.parts.scales.toRaw()).toEqual(packScalesHost(host.scales, groups, host.nPad));
+          if (!symmetric) expect(await qw.parts.zeros!.toRaw()).toEqual(packScalesHost(host.zeros!, groups, host.nPad));
+          const deq = qw.dequantize();
+          expect(await deq.toArray()).toEqual(dequantizeHost(host));
+          for (const t of [wt, deq]) t.dispose();
+          qw.dispose();
+        }
+      });
+    }
+  }
+
+  it('[K, N] weights and float32 / host input quantize like their [N, K] twin', async () => {
+    const n = 96, k = 128;
+    const w = Float32Array.from(hostRandn(n * k, 77));
+    const t = new Float32Array(n * k);
+    for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) t[j * n + i] = w[i * k + j];
+    const a = quantizeW4(w, { shape: [n, k], groupSize: 64, symmetric: false });
+    const b = quantizeW4(t, { shape: [k, n], layout: 'kn', groupSize: 64, symmetric: false });
+    expect(await b.parts.packed.toRaw()).toEqual(await a.parts.packed.toRaw());
+    expect(await b.dequantize().toArray()).toEqual(await a.dequantize().toArray());
+    a.dispose();
+    b.dispose();
+  });
+});
+
+describeGpu('gemmW4A16 against a float64 reference', () => {
+  for (const dtype of ['float16', 'bfloat16'] as ScaleDType[]) {
+    for (const symmetric of [true, false]) {
+      for (const groupSize of [32, 64, 128, -1]) {
+        it(`${dtype} ${symmetric ? 'sym' : 'asym'} group ${groupSize}: every M, odd N and K`, async () => {
+          const qw = quantizeW4(tensor(hostRandn(200 * 328, groupSize + 7, 0.05), { shape: [200, 328], dtype }), { groupSize, symmetric });
+          for (const m of MS) {
+            const e = await checkGemm(qw, m, m * 31 + groupSize);
+            expect(e.rel, `M=${m}: rel ${e.rel.toExponential(2)} maxAbs ${e.maxAbs.toExponential(2)}`).toBeLessThan(TOL[dtype]);
+          }
+          qw.dispose();
+        });
+      }
+    }
+  }
+
+  it('larger and smallest shapes, with bias', async () => {
+    for (const [n, k, dtype, gs, sym] of [[1024, 1024, 'float16', 128, true], [1024, 2048, 'bfloat16', 64, false], [64, 64, 'float16', 32, true], [8, 8, 'bfloat16', 32, false], [4096, 256, 'float16', 128, false]] as [number, number, ScaleDType, number, boolean][]) {
+      const qw = quantizeW4(tensor(hostRandn(n * k, n + k, 0.05), { shape: [n, k], dtype }), { groupSize: gs, symmetric: sym });
+      for (const m of [1, 16, 64, 128, 257]) {
+        const e = await checkGemm(qw, m, m + n, true);
+        expect(e.rel, `N=${n} K=${k} M=${m}: rel ${e.rel.toExponential(2)}`).toBeLessThan(TOL[dtype]);
+      }
+      qw.dispose();
+    }
+  });
+
+  it('batched activations [B, S, K] give [B, S, N]', async () => {
+    const qw = quantizeW4(tensor(hostRandn(128 * 64, 3, 0.05), { shape: [128, 64], dtype: 'float16' }), { groupSize: 64 });
+    const x = tensor(hostRandn(2 * 3 * 64, 4), { shape: [2, 3, 64], dtype: 'float16' });
+    const y = gemmW4A16(x, qw);
+    expect(y.shape).toEqual([2, 3, 128]);
+    const ref = reference(await x.toArray(), await qw.dequantize().toArray(), 6, 128, 64);
+    expect(errors(await y.toArray(), ref).rel).toBeLessThan(1e-3);
+  });
+
+  it('imports GPTQ (with act-order) and AWQ checkpoints exactly', async () => {
+    const n = 128, k = 256, gs = 64, groups = k / gs;
+    let seed = 1;
+    const r = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) / 2 ** 24;
+    const q = Uint8Array.from({ length: k * n }, () => Math.floor(r() * 16));
+    const z = Uint8Array.from({ length: groups * n }, () => Math.floor(r() * 16));
+    const scales = Uint16Array.from({ length: groups * n }, () => encodeFloat(0.002 + r() * 0.01, FORMATS.float16));
+    const gIdx = Int32Array.from({ length: k }, (_, i) => Math.floor(i / gs));
+    for (let i = k - 1; i > 0; i--) { const j = Math.floor(r() * (i + 1)); [gIdx[i], gIdx[j]] = [gIdx[j], gIdx[i]]; }
+    const qweight = new Int32Array((k / 8) * n);
+    for (let kk = 0; kk < k; kk++) for (let j = 0; j < n; j++) qweight[(kk >> 3) * n + j] |= q[kk * n + j] << (4 * (kk & 7));
+    const qzeros = new Int32Array(groups * (n / 8));
+    for (let g = 0; g < groups; g++) for (let j = 0; j < n; j++) qzeros[g * (n / 8) + (j >> 3)] |= ((z[g * n + j] - 1) & 0xf) << (4 * (j & 7));
+    const qw = await fromGptq({
+      qweight: tensor(qweight, { shape: [k / 8, n] }), qzeros: tensor(qzeros, { shape: [groups, n / 8] }),
+      scales: tensor(scales, { shape: [groups, n], dtype: 'float16' }), gIdx: tensor(gIdx, { shape: [k] }), bits: 4,
+    });
+    expect(qw.actOrder).toBe(true);
+    const ref = referenceDequant({ n, k, dtype: 'float16', scales, q: (kk, j) => q[kk * n + j], z: (g, j) => ((z[g * n + j] - 1) & 0xf) + 1, group: (kk) => gIdx[kk] });
+    expect(await qw.dequantize().toArray()).toEqual(ref);
+    for (const m of [1, 5, 64]) {
+      const x = tensor(hostRandn(m * k, m), { shape: [m, k], dtype: 'float16' });
+      const e = errors(await gemmW4A16(x, qw).toArray(), reference(await x.toArray(), ref, m, n, k));
+      expect(e.rel, `act-order M=${m}`).toBeLessThan(1e-3);
+    }
+
+    const packN = (get: (row: number, j: number) => number, rows: number) => {
+      const out = new Int32Array(rows * (n / 8));
+      for (let row = 0; row < rows; row++) for (let c = 0; c < n / 8; c++) for (let i = 0; i < 8; i++) out[row * (n / 8) + c] |= get(row, c * 8 + AWQ_ORDER[i]) << (4 * i);
+      return out;
+    };
+    const aw = await fromAwq({
+      qweight: tensor(packN((kk, j) => q[kk * n + j], k), { shape: [k, n / 8] }),
+      qzeros: tensor(packN((g, j) => z[g * n + j], groups), { shape: [groups, n / 8] }),
+      scales: tensor(scales, { shape: [groups, n], dtype: 'float16' }),
+    });
+    const aref = referenceDequant({ n, k, dtype: 'float16', scales, q: (kk, j) => q[kk * n + j], z: (g, j) => z[g * n + j], group: (kk) => Math.floor(kk / gs) });
+    expect(await aw.dequantize().toArray()).toEqual(aref);
+  });
+
+  it('bad input gives typed errors', () => {
+    const qw = quantizeW4(tensor(hostRandn(64 * 64, 1), { shape: [64, 64], dtype: 'float16' }));
+    const x = tensor(hostRandn(2 * 64, 2), { shape: [2, 64], dtype: 'float16' });
+    const xb = tensor(hostRandn(2 * 64, 2), { shape: [2, 64], dtype: 'bfloat16' });
+    const x32 = tensor(hostRandn(2 * 32, 2), { shape: [2, 32], dtype: 'float16' });
+    const code = (fn: () => unknown) => { try { fn(); } catch (e) { return (e as { code: string }).code; } return 'none'; };
+    expect(code(() => gemmW4A16(xb, qw))).toBe('ERR_DTYPE');
+    expect(code(() => gemmW4A16(x32, qw))).toBe('ERR_SHAPE');
+    expect(code(() => gemmW4A16(x, qw, { bias: x32 }))).toBe('ERR_DTYPE');
+    expect(code(() => gemmW4A16(x, {} as never))).toBe('ERR_INVALID_ARGUMENT');
+    expect(code(() => quantizeW4(tensor([1, 2, 3, 4], { shape: [1, 4], dtype: 'float16' })))).toBe('ERR_SHAPE'); // K % 8
+    expect(code(() => quantizeW4(x, { groupSize: 96 }))).toBe('ERR_SHAPE');
+    expect(code(() => quantizeW4(tensor([1, 2], { shape: [2], dtype: 'int32' })))).toBe('ERR_DTYPE');
+    qw.dispose();
+    expect(code(() => gemmW4A16(x, qw))).toBe('ERR_DISPOSED');
+    x.dispose();
+    const qw2 = quantizeW4(tensor(hostRandn(64 * 64, 1), { shape: [64, 64], dtype: 'float16' }));
+    expect(code(() => gemmW4A16(x, qw2))).toBe('ERR_DISPOSED');
+  });
+});
