@@ -112,10 +112,10 @@ Napi::Value dequantize(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// gemm(x, w, scales, zeros, bias, out, m, n, k, nPad, kPad, gs, dtype, stream)
+// gemm(x, w, scales, zeros, bias, out, m, n, k, nPad, kPad, gs, dtype, counters, stream)
 Napi::Value gemm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Stream* st = unwrap_stream(env, info[13], "stream");
+  Stream* st = unwrap_stream(env, info[14], "stream");
   const int dev = st->handle->device;
   GemmParams p{};
   p.m = arg_int(env, info[6], "m");
@@ -132,7 +132,20 @@ Napi::Value gemm(const Napi::CallbackInfo& info) {
   p.out = buffer_ptr(env, info[5], "out", dev, (size_t)(p.m * s.n) * 2);
   use_device(env, dev);
   check_cuda(env, cudaDeviceGetAttribute(&p.sm_count, cudaDevAttrMultiProcessorCount, dev), "cudaDeviceGetAttribute", dev);
-  check_status(env, launch_gemm(p, st->handle->stream), "gemmW4A16", dev);
+  const GemmPlan plan = plan_gemm(p);
+  cudaStream_t stream = st->handle->stream;
+  if (plan.split_k > 1) {
+    p.counters = static_cast<int32_t*>(buffer_ptr(env, info[13], "split-K counters", dev, (size_t)plan.counters * 4));
+    // Partials live only for this launch: stream-ordered pool memory.
+    void* ws = nullptr;
+    check_cuda(env, cudaMallocAsync(&ws, plan.workspace_bytes, stream), "w4a16 workspace", dev);
+    p.workspace = static_cast<float*>(ws);
+    Status status = launch_gemm(p, plan, stream);
+    cudaFreeAsync(ws, stream);
+    check_status(env, status, "gemmW4A16", dev);
+  } else {
+    check_status(env, launch_gemm(p, plan, stream), "gemmW4A16", dev);
+  }
   return env.Undefined();
 }
 

@@ -162,7 +162,8 @@ describeGpu('gemmW4A16 against a float64 reference', () => {
     const code = (fn: () => unknown) => { try { fn(); } catch (e) { return (e as { code: string }).code; } return 'none'; };
     expect(code(() => gemmW4A16(xb, qw))).toBe('ERR_DTYPE');
     expect(code(() => gemmW4A16(x32, qw))).toBe('ERR_SHAPE');
-    expect(code(() => gemmW4A16(x, qw, { bias: x32 }))).toBe('ERR_DTYPE');
+    expect(code(() => gemmW4A16(x, qw, { bias: x32 }))).toBe('ERR_SHAPE');
+    expect(code(() => gemmW4A16(x, qw, { bias: xb }))).toBe('ERR_DTYPE');
     expect(code(() => gemmW4A16(x, {} as never))).toBe('ERR_INVALID_ARGUMENT');
     expect(code(() => quantizeW4(tensor([1, 2, 3, 4], { shape: [1, 4], dtype: 'float16' })))).toBe('ERR_SHAPE'); // K % 8
     expect(code(() => quantizeW4(x, { groupSize: 96 }))).toBe('ERR_SHAPE');

@@ -1,24 +1,28 @@
 // W4A16 GEMM: out[M,N] = x[M,K] · dequant(W)[N,K]ᵀ on mma.m16n8k16.
 //
-// Work split. A CTA (8 warps) owns BN = 16·WN output columns and a block of
-// ROWS = 16·MT rows, over all of K, so no two CTAs write the same output and
-// no cross-CTA reduction is needed. Its warps form a WN × WK grid (WN·WK = 8):
-// warp (wn, wk) owns the 16 columns of tile wn and, in every pipeline stage of
-// BK = 64·WK values of K, the 64-wide chunk wk. The WK partial sums are added
-// in shared memory at the end.
+// Work split (H100 streams 22 GB/s into each SM at full HBM bandwidth, so the
+// kernel is built to spend few instructions per weight byte and to read the
+// activations from L2 as few times as possible):
 //
-//            K ──────────────────────────────────────────▶
-//   stage:   |   0    |   1    |   2    | ...
-//   chunk:   |wk0|wk1 |wk0|wk1 |wk0|wk1 |       (WK = 2)
-//   tile wn: each warp streams 16 columns × its chunks
+//   - A CTA (8 warps) owns a block of ROWS = 16·MT rows × 256 columns: each
+//     warp 32 columns (two 16-column tiles of the packed layout), all warps
+//     sharing one x tile per stage, so x is read once per 256 columns.
+//   - K is cut into split_k ranges of whole 64-wide chunks, one per CTA, so
+//     grid = row blocks × column blocks × split_k ≥ 2 CTAs per SM for any shape.
+//   - split_k > 1: each CTA stores fp32 partials; the last CTA to arrive at an
+//     output tile (an atomic counter) adds them, adds the bias, converts, and
+//     resets the counter to zero for the next call. No second kernel.
 //
-// Grid: x = row blocks, y = column slices; row blocks of one slice are
-// neighbours in launch order, so at M > ROWS the slice's weights come from L2
-// after the first block reads them from HBM.
+//        K ─────────────────────────────────▶
+//   N  ┌──────────┬──────────┬──────────┐
+//   │  │ CTA(0,0) │ CTA(0,1) │ CTA(0,2) │  256 cols, K/3 each; partials → ws
+//   ▼  ├──────────┼──────────┼──────────┤
+//      │ CTA(1,0) │ ...      │          │
 //
-// Pipeline: STAGES-deep cp.async ring per CTA. A stage holds the x tile
-// (shared by the warps of one wk), each thread's own 16-byte weight fragment
-// (see layout.h), and per warp the scales (and zeros) of its chunk.
+// Pipeline: STAGES-deep cp.async ring per CTA; a stage is one 64-wide chunk:
+// the x tile (rows < M only), each thread's two 16-byte weight fragments (see
+// layout.h: a thread loads exactly the bytes it will use), and each warp's
+// scales (and zero points) for the chunk.
 #include <algorithm>
 
 #include "dequant.h"
@@ -27,219 +31,299 @@
 namespace wf::w4a16 {
 namespace {
 
-template <int MT, int WN>
+constexpr int kWarps = 8;
+constexpr int kTilesPerWarp = 2;  // 16-column tiles
+static_assert(kWarps * kTilesPerWarp * 16 == kGemmBlockN, "block width");
+
+template <int MT>
 struct Tile {
-  static constexpr int kWK = 8 / WN;
-  static constexpr int kBK = 64 * kWK;
   static constexpr int kRows = 16 * MT;
-  // +8 elements (16 B) per row: rows then start 4 banks apart, so the 8 row
-  // addresses of each ldmatrix phase hit 32 distinct banks.
-  static constexpr int kARow = kBK + 8;
+  // +8 elements (16 B) per row: rows start 4 banks apart, so the 8 row
+  // addresses of each ldmatrix phase fall in 32 distinct banks.
+  static constexpr int kARow = 64 + 8;
   static constexpr int kStages = MT == 1 ? 8 : MT == 2 ? 6 : 4;
   static constexpr int kABytes = kRows * kARow * 2;
-  static constexpr int kBBytes = 256 * 16;
-  static constexpr int kSBytes = 8 * 128;  // per warp: 2 groups × 16 scales + 2 × 16 zeros, 16-bit
+  static constexpr int kBBytes = 256 * kTilesPerWarp * 16;
+  // per warp, per tile: 2 halves of the chunk × 16 values, scales then zeros
+  static constexpr int kSBytes = kWarps * kTilesPerWarp * 2 * 16 * 2 * 2;
   static constexpr int kStageBytes = kABytes + kBBytes + kSBytes;
-  static constexpr int kReduceBytes = 8 * kRows * 16 * 4;
-  static constexpr int kSmem = std::max(kStages * kStageBytes, kReduceBytes);
+  static constexpr int kSmem = kStages * kStageBytes;
 };
 
-template <typename T, bool ASYM, int MT, int WN>
-__global__ void __launch_bounds__(256) gemm_kernel(const GemmParams p, int group_shift) {
-  using Cfg = Tile<MT, WN>;
+template <typename T, bool ASYM, int MT>
+// Two CTAs per SM where registers allow (MT ≤ 2); MT = 4 needs 128+ registers.
+__global__ void __launch_bounds__(256, MT == 4 ? 1 : 2) gemm_kernel(const GemmParams p, const GemmPlan plan, int group_shift) {
+  using Cfg = Tile<MT>;
   using N = Num<T>;
   using T2 = typename N::T2;
-  constexpr int WK = Cfg::kWK, BK = Cfg::kBK, ROWS = Cfg::kRows, A_ROW = Cfg::kARow, STAGES = Cfg::kStages;
+  constexpr int ROWS = Cfg::kRows, A_ROW = Cfg::kARow, STAGES = Cfg::kStages, U = kTilesPerWarp;
   extern __shared__ __align__(16) uint8_t smem[];
 
   const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
-  const int wn = warp % WN, wk = warp / WN;
-  const int g = lane / 4;
+  const int g = lane / 4, t = lane % 4;
   const int64_t m0 = (int64_t)blockIdx.x * ROWS;
-  const int64_t nt = (int64_t)blockIdx.y * WN + wn;
+  const int rows = (int)min((int64_t)ROWS, p.m - m0);
   const int64_t NT = p.n_pad / 16;
+  const int64_t nt0 = (int64_t)blockIdx.y * (kGemmBlockN / 16) + warp * U;  // this warp's first tile
   const int KC = (int)(p.k_pad / 64);
-  const int n_stages = (KC + WK - 1) / WK;
+  const int kc0 = blockIdx.z * plan.chunks_per_split;
+  const int n_stages = min(KC, kc0 + plan.chunks_per_split) - kc0;
   const T* x = static_cast<const T*>(p.x);
   const T* scales = static_cast<const T*>(p.scales);
   const T* zeros = static_cast<const T*>(p.zeros);
   const uint64_t policy = ptx::evict_first_policy();
 
   auto a_tile = [&](int buf) { return reinterpret_cast<T*>(smem + buf * Cfg::kStageBytes); };
-  auto b_frag = [&](int buf) { return reinterpret_cast<uint4*>(smem + buf * Cfg::kStageBytes + Cfg::kABytes) + tid; };
+  auto b_frag = [&](int buf) { return reinterpret_cast<uint4*>(smem + buf * Cfg::kStageBytes + Cfg::kABytes) + tid * U; };
+  // [warp][kind: scales, zeros][tile u][half][16 values] as 32-bit words
   auto s_warp = [&](int buf) {
-    return reinterpret_cast<uint32_t*>(smem + buf * Cfg::kStageBytes + Cfg::kABytes + Cfg::kBBytes) + warp * 32;
+    return reinterpret_cast<uint32_t*>(smem + buf * Cfg::kStageBytes + Cfg::kABytes + Cfg::kBBytes) + warp * (2 * U * 2 * 8);
   };
 
-  auto load_stage = [&](int buf, int st) {
+  auto load_stage = [&](int buf, int kc) {
+    // x: only rows < M. Rows past M are never loaded; their accumulators hold
+    // garbage that the epilogue never stores (mma rows are independent).
     T* a = a_tile(buf);
-    constexpr int CH = BK / 8;
-#pragma unroll
-    for (int i = tid; i < ROWS * CH; i += 256) {
-      const int r = i / CH, c = i % CH;
-      const int64_t gm = m0 + r, gk = (int64_t)st * BK + c * 8;
-      const bool ok = gm < p.m && gk < p.k;
-      ptx::cp_async16_zfill(a + r * A_ROW + c * 8, ok ? x + gm * p.k + gk : x, ok ? 16 : 0);
+    for (int i = tid; i < rows * 8; i += 256) {
+      const int r = i / 8, c = i % 8;
+      const int64_t gk = (int64_t)kc * 64 + c * 8;
+      const bool ok = gk < p.k;
+      ptx::cp_async16_zfill(a + r * A_ROW + c * 8, ok ? x + (m0 + r) * p.k + gk : x, ok ? 16 : 0);
     }
-    const int kc = st * WK + wk;
-    if (kc < KC) {
-      ptx::cp_async16_evict_first(b_frag(buf), p.w + ((nt * KC + kc) * 32 + lane) * 4, policy);
-      // Lanes 0-3: scales of the chunk's first and second half (groups of 32
-      // may change at k = 32); lanes 4-7 the same for zero points.
-      if (lane < (ASYM ? 8 : 4)) {
-        const int half = (lane / 2) % 2;
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      const int64_t nt = nt0 + u;
+      if (nt < NT) ptx::cp_async16_evict_first(b_frag(buf) + u, p.w + ((nt * KC + kc) * 32 + lane) * 4, policy);
+    }
+    // Lanes 0-7 fetch scales, 8-15 zero points: lane bits = kind·8 + u·4 + half·2 + part.
+    if (lane < (ASYM ? 16 : 8)) {
+      const int kind = lane / 8, u = (lane / 4) % 2, half = (lane / 2) % 2, part = lane % 2;
+      const int64_t nt = nt0 + u;
+      if (nt < NT) {
         const int64_t grp = ((int64_t)kc * 64 + 32 * half) >> group_shift;
-        const T* src = (lane < 4 ? scales : zeros) + (grp * NT + nt) * 16 + (lane % 2) * 8;
+        const T* src = (kind ? zeros : scales) + (grp * NT + nt) * 16 + part * 8;
         ptx::cp_async16_evict_first(s_warp(buf) + lane * 4, src, policy);
       }
     }
   };
 
-  float acc[MT][2][4];
+  float acc[MT][U][2][4];
 #pragma unroll
   for (int i = 0; i < MT; ++i)
 #pragma unroll
-    for (int j = 0; j < 2; ++j)
+    for (int u = 0; u < U; ++u)
 #pragma unroll
-      for (int e = 0; e < 4; ++e) acc[i][j][e] = 0.f;
+      for (int h = 0; h < 2; ++h)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) acc[i][u][h][e] = 0.f;
 
 #pragma unroll
   for (int s = 0; s < STAGES - 1; ++s) {
-    if (s < n_stages) load_stage(s, s);
+    if (s < n_stages) load_stage(s, kc0 + s);
     ptx::cp_async_commit();
   }
 
-  uint32_t sym_bits = (N::kMagic + 8u) | ((N::kMagic + 8u) << 16);  // magic + 8, exact
+  const uint32_t sym_bits = (N::kMagic + 8u) | ((N::kMagic + 8u) << 16);  // magic + 8, exact
   const T2 sym_sub = N::pair(sym_bits);
+  // Warps whose tiles lie past N_pad (last column block) only keep the barriers.
+  const bool warp_active = nt0 < NT;
 
   for (int st = 0; st < n_stages; ++st) {
     ptx::cp_async_wait<STAGES - 2>();
     __syncthreads();
     {
       const int next = st + STAGES - 1;
-      if (next < n_stages) load_stage(next % STAGES, next);
+      if (next < n_stages) load_stage(next % STAGES, kc0 + next);
       ptx::cp_async_commit();
     }
+    if (!warp_active) continue;
     const int buf = st % STAGES;
-    const int kc = st * WK + wk;
-    if (kc >= KC) continue;
-    const uint4 wq = *b_frag(buf);
-    const uint32_t words[4] = {wq.x, wq.y, wq.z, wq.w};
+    uint4 wq[U];
+#pragma unroll
+    for (int u = 0; u < U; ++u) wq[u] = b_frag(buf)[u];
     const uint32_t* sw = s_warp(buf);
     const T* a = a_tile(buf);
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
-      const T2 s_pair = N::pair(sw[half * 8 + g]);  // (s[n], s[n+8])
-      const T2 scale[2] = {N::splat(s_pair.x), N::splat(s_pair.y)};
-      T2 sub[2] = {sym_sub, sym_sub};
-      if constexpr (ASYM) {
-        const T2 z_pair = N::pair(sw[16 + half * 8 + g]);
-        sub[0] = offset_pair<T>(z_pair.x);
-        sub[1] = offset_pair<T>(z_pair.y);
+      T2 scale[U][2], sub[U][2];
+#pragma unroll
+      for (int u = 0; u < U; ++u) {
+        const T2 s_pair = N::pair(sw[(u * 2 + half) * 8 + g]);  // (s[n], s[n+8])
+        scale[u][0] = N::splat(s_pair.x);
+        scale[u][1] = N::splat(s_pair.y);
+        if constexpr (ASYM) {
+          const T2 z_pair = N::pair(sw[16 + (u * 2 + half) * 8 + g]);
+          sub[u][0] = offset_pair<T>(z_pair.x);
+          sub[u][1] = offset_pair<T>(z_pair.y);
+        } else {
+          sub[u][0] = sub[u][1] = sym_sub;
+        }
       }
 #pragma unroll
       for (int jj = 0; jj < 2; ++jj) {
         const int j = half * 2 + jj;
-        uint32_t b[2][2];
-        dequant_word<T>(words[j], sub, scale, b);
+        uint32_t b[U][2][2];
+#pragma unroll
+        for (int u = 0; u < U; ++u) {
+          const uint32_t word = j == 0 ? wq[u].x : j == 1 ? wq[u].y : j == 2 ? wq[u].z : wq[u].w;
+          dequant_word<T>(word, sub[u], scale[u], b[u]);
+        }
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt) {
+          if (mt * 16 >= rows) break;  // whole m16 tiles past M: skip the math
           uint32_t af[4];
-          ptx::ldmatrix_x4(af, a + (mt * 16 + lane % 16) * A_ROW + wk * 64 + j * 16 + (lane / 16) * 8);
-          ptx::mma_16816<T>(acc[mt][0], af, b[0]);
-          ptx::mma_16816<T>(acc[mt][1], af, b[1]);
+          ptx::ldmatrix_x4(af, a + (mt * 16 + lane % 16) * A_ROW + j * 16 + (lane / 16) * 8);
+#pragma unroll
+          for (int u = 0; u < U; ++u) {
+            ptx::mma_16816<T>(acc[mt][u][0], af, b[u][0]);
+            ptx::mma_16816<T>(acc[mt][u][1], af, b[u][1]);
+          }
         }
       }
     }
   }
-
-  // Add the WK partial sums in shared memory, then write rows < M, cols < N.
   ptx::cp_async_wait<0>();
-  __syncthreads();
-  float* red = reinterpret_cast<float*>(smem);
-  const int t = lane % 4;
+
+  // Epilogue. Accumulator element e of (mt, u, h): row mt·16 + g + 8·(e ≥ 2),
+  // column (nt0 + u)·16 + 8h + 2t + (e & 1).
+  const T* bias = static_cast<const T*>(p.bias);
+  T* out = static_cast<T*>(p.out);
+  const int64_t split = blockIdx.z;
+  bool last = plan.split_k == 1;
+  if (plan.split_k > 1) {
+    float* ws = p.workspace + split * p.m * p.n;
+    if (warp_active) {
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+        for (int u = 0; u < U; ++u)
+#pragma unroll
+          for (int h = 0; h < 2; ++h)
+#pragma unroll
+            for (int e = 0; e < 4; e += 2) {
+              const int64_t r = m0 + mt * 16 + g + (e ? 8 : 0), c = (nt0 + u) * 16 + h * 8 + 2 * t;
+              if (r < p.m && c < p.n) {
+                if (c + 1 < p.n) __stcg(reinterpret_cast<float2*>(ws + r * p.n + c), make_float2(acc[mt][u][h][e], acc[mt][u][h][e + 1]));
+                else __stcg(ws + r * p.n + c, acc[mt][u][h][e]);
+              }
+            }
+    }
+    // Publish the partials, then count arrivals at this output tile.
+    __threadfence();
+    __syncthreads();
+    __shared__ int arrived;
+    int32_t* counter = p.counters + (int64_t)blockIdx.x * gridDim.y + blockIdx.y;
+    if (tid == 0) arrived = atomicAdd(counter, 1);
+    __syncthreads();
+    last = arrived == plan.split_k - 1;
+    if (!last) return;
+    __threadfence();  // see every other CTA's partials
+    if (tid == 0) *counter = 0;  // ready for the next call
+    if (!warp_active) return;
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+      for (int u = 0; u < U; ++u)
+#pragma unroll
+        for (int h = 0; h < 2; ++h)
+#pragma unroll
+          for (int e = 0; e < 4; e += 2) {
+            const int64_t r = m0 + mt * 16 + g + (e ? 8 : 0), c = (nt0 + u) * 16 + h * 8 + 2 * t;
+            if (r >= p.m || c >= p.n) continue;
+            float s0 = 0.f, s1 = 0.f;
+            for (int k = 0; k < plan.split_k; ++k) {
+              const float* src = p.workspace + (int64_t)k * p.m * p.n + r * p.n + c;
+              s0 += k == split ? acc[mt][u][h][e] : __ldcg(src);
+              if (c + 1 < p.n) s1 += k == split ? acc[mt][u][h][e + 1] : __ldcg(src + 1);
+            }
+            acc[mt][u][h][e] = s0;
+            acc[mt][u][h][e + 1] = s1;
+          }
+  }
+  if (!last || !warp_active) return;
 #pragma unroll
   for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-    for (int h = 0; h < 2; ++h)
+    for (int u = 0; u < U; ++u)
 #pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const int row = mt * 16 + g + (e >= 2 ? 8 : 0);
-        const int col = h * 8 + 2 * t + (e & 1);
-        red[(warp * ROWS + row) * 16 + col] = acc[mt][h][e];
-      }
-  __syncthreads();
-  const T* bias = static_cast<const T*>(p.bias);
-  T* out = static_cast<T*>(p.out);
-  for (int i = tid; i < ROWS * WN * 16; i += 256) {
-    const int r = i / (WN * 16), c = i % (WN * 16);
-    const int wn_ = c / 16, cl = c % 16;
-    float sum = 0.f;
+      for (int h = 0; h < 2; ++h)
 #pragma unroll
-    for (int k = 0; k < WK; ++k) sum += red[((k * WN + wn_) * ROWS + r) * 16 + cl];
-    const int64_t gm = m0 + r, gn = ((int64_t)blockIdx.y * WN + wn_) * 16 + cl;
-    if (gm < p.m && gn < p.n) {
-      if (bias) sum += static_cast<float>(bias[gn]);
-      out[gm * p.n + gn] = static_cast<T>(sum);
-    }
-  }
+        for (int e = 0; e < 4; e += 2) {
+          const int64_t r = m0 + mt * 16 + g + (e ? 8 : 0), c = (nt0 + u) * 16 + h * 8 + 2 * t;
+          if (r >= p.m || c >= p.n) continue;
+          float v0 = acc[mt][u][h][e], v1 = acc[mt][u][h][e + 1];
+          if (bias) {
+            v0 += static_cast<float>(bias[c]);
+            if (c + 1 < p.n) v1 += static_cast<float>(bias[c + 1]);
+          }
+          out[r * p.n + c] = static_cast<T>(v0);
+          if (c + 1 < p.n) out[r * p.n + c + 1] = static_cast<T>(v1);
+        }
 }
 
-template <typename T, bool ASYM, int MT, int WN>
-Status run(const GemmParams& p, cudaStream_t stream) {
-  using Cfg = Tile<MT, WN>;
-  auto kernel = gemm_kernel<T, ASYM, MT, WN>;
+int rows_for(int64_t m) { return m <= 16 ? 16 : m <= 32 ? 32 : 64; }
+
+template <typename T, bool ASYM, int MT>
+Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
+  using Cfg = Tile<MT>;
+  auto kernel = gemm_kernel<T, ASYM, MT>;
   cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::kSmem);
   if (e != cudaSuccess) return Status::from_cuda(e, "w4a16: shared memory limit");
   const int shift = p.group_size > 0 ? __builtin_ctz((unsigned)p.group_size) : 30;
-  dim3 grid((unsigned)((p.m + Cfg::kRows - 1) / Cfg::kRows), (unsigned)(p.n_pad / (16 * WN)));
-  kernel<<<grid, 256, Cfg::kSmem, stream>>>(p, shift);
+  dim3 grid((unsigned)plan.row_blocks, (unsigned)plan.col_blocks, (unsigned)plan.split_k);
+  kernel<<<grid, 256, Cfg::kSmem, stream>>>(p, plan, shift);
   return check_launch("w4a16 gemm");
 }
 
-// Widest column slice that still gives every SM a CTA; else the narrowest.
-int pick_wn(const GemmParams& p) {
-  for (int wn : {8, 4}) {
-    if (p.n_pad % (16 * wn) == 0 && p.n_pad / (16 * wn) >= p.sm_count) return wn;
-  }
-  return 2;
-}
-
-template <typename T, bool ASYM, int MT>
-Status dispatch_wn(const GemmParams& p, cudaStream_t s) {
-  switch (pick_wn(p)) {
-    case 8: return run<T, ASYM, MT, 8>(p, s);
-    case 4: return run<T, ASYM, MT, 4>(p, s);
-    case 2: return run<T, ASYM, MT, 2>(p, s);
-  }
-  return Status::fail(Code::UnsupportedShape, "w4a16: no tile width fits N");
-}
-
 template <typename T, bool ASYM>
-Status dispatch_mt(const GemmParams& p, cudaStream_t s) {
-  if (p.m <= 16) return dispatch_wn<T, ASYM, 1>(p, s);
-  if (p.m <= 32) return dispatch_wn<T, ASYM, 2>(p, s);
-  return dispatch_wn<T, ASYM, 4>(p, s);
+Status dispatch_rows(const GemmParams& p, const GemmPlan& plan, cudaStream_t s) {
+  switch (plan.rows_per_block) {
+    case 16: return run<T, ASYM, 1>(p, plan, s);
+    case 32: return run<T, ASYM, 2>(p, plan, s);
+    case 64: return run<T, ASYM, 4>(p, plan, s);
+  }
+  return Status::fail(Code::UnsupportedShape, "w4a16: no row-block size fits M");
 }
 
 template <typename T>
-Status dispatch_asym(const GemmParams& p, cudaStream_t s) {
-  return p.zeros ? dispatch_mt<T, true>(p, s) : dispatch_mt<T, false>(p, s);
+Status dispatch_asym(const GemmParams& p, const GemmPlan& plan, cudaStream_t s) {
+  return p.zeros ? dispatch_rows<T, true>(p, plan, s) : dispatch_rows<T, false>(p, plan, s);
 }
 
 }  // namespace
 
-Status launch_gemm(const GemmParams& p, cudaStream_t stream) {
+GemmPlan plan_gemm(const GemmParams& p) {
+  GemmPlan plan{};
+  plan.rows_per_block = rows_for(p.m);
+  plan.row_blocks = (p.m + plan.rows_per_block - 1) / plan.rows_per_block;
+  plan.col_blocks = (p.n_pad + kGemmBlockN - 1) / kGemmBlockN;
+  const int kc = (int)(p.k_pad / 64);
+  // Two resident CTAs per SM keep enough weight bytes in flight to saturate
+  // HBM; split K until the grid has that many.
+  const int64_t tiles = plan.row_blocks * plan.col_blocks;
+  const int64_t want = 2 * (int64_t)std::max(p.sm_count, 1);
+  int split = (int)std::min<int64_t>(kc, std::max<int64_t>(1, (want + tiles - 1) / tiles));
+  plan.chunks_per_split = (kc + split - 1) / split;
+  plan.split_k = (kc + plan.chunks_per_split - 1) / plan.chunks_per_split;  // no empty splits
+  plan.workspace_bytes = plan.split_k > 1 ? (size_t)plan.split_k * p.m * p.n * sizeof(float) : 0;
+  plan.counters = plan.split_k > 1 ? tiles : 0;
+  return plan;
+}
+
+Status launch_gemm(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   if (p.m <= 0 || p.n <= 0 || p.k <= 0) return Status::fail(Code::InvalidArgument, "w4a16: sizes must be positive");
   if (p.k % 8 != 0) return Status::fail(Code::UnsupportedShape, "w4a16: K must be a multiple of 8");
   if (p.n_pad % kPadN != 0 || p.n_pad < p.n || p.k_pad != padded_k(p.k, p.group_size))
     return Status::fail(Code::InvalidArgument, "w4a16: padded sizes do not match the layout");
   if (p.group_size != 0 && p.group_size != 32 && p.group_size != 64 && p.group_size != 128)
     return Status::fail(Code::UnsupportedShape, "w4a16: group size must be 32, 64, 128 or per-channel");
-  if (p.m > (int64_t)65535 * 64) return Status::fail(Code::UnsupportedShape, "w4a16: M too large");
+  if (plan.row_blocks > 2147483647 || plan.col_blocks > 65535 || plan.split_k > 65535)
+    return Status::fail(Code::UnsupportedShape, "w4a16: problem too large for one launch");
+  if (plan.split_k > 1 && (!p.workspace || !p.counters))
+    return Status::fail(Code::InvalidArgument, "w4a16: split-K needs workspace and counters");
   switch (p.dtype) {
-    case DType::Float16: return dispatch_asym<__half>(p, stream);
-    case DType::BFloat16: return dispatch_asym<__nv_bfloat16>(p, stream);
+    case DType::Float16: return dispatch_asym<__half>(p, plan, stream);
+    case DType::BFloat16: return dispatch_asym<__nv_bfloat16>(p, plan, stream);
     default: return Status::fail(Code::UnsupportedDtype, "w4a16: activations must be float16 or bfloat16");
   }
 }

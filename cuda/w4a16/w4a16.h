@@ -23,9 +23,30 @@ struct GemmParams {
   int64_t n_pad, k_pad;
   int group_size;         // 32, 64, 128, or 0 for per-channel
   DType dtype;            // Float16 or BFloat16 (x, scales, zeros, bias, out)
-  int sm_count;           // of the device, for tile-width choice
+  int sm_count;           // of the device: the grid is sized to fill it
+  // Split-K scratch (see plan_gemm): fp32 partials, and one arrival counter
+  // per output tile that must be zero on entry (the kernel leaves it zero).
+  float* workspace;
+  int32_t* counters;
 };
-Status launch_gemm(const GemmParams& p, cudaStream_t stream);
+
+// How a GEMM is cut across CTAs, so the caller can provide the scratch.
+struct GemmPlan {
+  int rows_per_block;     // 16, 32 or 64
+  int64_t row_blocks;
+  int64_t col_blocks;     // of kGemmBlockN columns
+  int split_k;            // CTAs sharing one output tile along K
+  int chunks_per_split;   // 64-wide K chunks per CTA
+  size_t workspace_bytes; // split_k > 1: split_k · M · N floats
+  int64_t counters;       // split_k > 1: row_blocks · col_blocks
+};
+constexpr int kGemmBlockN = 256;
+// Upper bound of plan.counters for any M ≤ m: what a caller allocates once.
+inline int64_t gemm_counter_bound(int64_t m, int64_t n_pad) {
+  return ((m + 15) / 16) * ((n_pad + kGemmBlockN - 1) / kGemmBlockN);
+}
+GemmPlan plan_gemm(const GemmParams& p);
+Status launch_gemm(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream);
 
 // Round-to-nearest quantization of a float weight into the natural
 // (unpacked) form: q[N_pad][K_pad] bytes, scales/zeros [groups][N_pad] dtype.

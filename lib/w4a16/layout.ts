@@ -65,3 +65,9 @@ export function packScalesHost(src: Uint16Array, groups: number, nPad: number): 
   for (let g = 0; g < groups; g++) for (let n = 0; n < nPad; n++) out[scaleIndex(g, n, nPad)] = src[g * nPad + n];
   return out;
 }
+
+/** Columns per GEMM CTA (kGemmBlockN in cuda/w4a16/w4a16.h). */
+export const GEMM_BLOCK_N = 256;
+
+/** Split-K arrival counters a GEMM of up to `m` rows may need (gemm_counter_bound). */
+export const gemmCounterBound = (m: number, nPad: number): number => Math.ceil(m / 16) * Math.ceil(nPad / GEMM_BLOCK_N);

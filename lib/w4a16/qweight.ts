@@ -7,9 +7,10 @@ import { native } from '../binding.js';
 import { DTYPES } from '../dtype.js';
 import { WarpforgeError } from '../errors.js';
 import { streamFor, type Stream } from '../stream.js';
-import { empty, tensor, type Tensor } from '../tensor.js';
+import { empty, tensor, Tensor } from '../tensor.js';
+import type { NativeStream } from '../native.js';
 import type { NaturalW4, ScaleDType } from './host.js';
-import { groupCount, LAYOUT, LAYOUT_VERSION } from './layout.js';
+import { gemmCounterBound, groupCount, LAYOUT, LAYOUT_VERSION } from './layout.js';
 
 export interface QuantizedParts {
   packed: Tensor; // int4 [nPad, kPad]
@@ -34,6 +35,9 @@ export class QuantizedWeight {
   /** Rows of K were permuted (GPTQ act-order); activations are permuted to match. */
   readonly actOrder: boolean;
   #parts: QuantizedParts | null;
+  // Split-K arrival counters, zero between GEMMs; one set per stream, so GEMMs
+  // on different streams never share them.
+  #counters = new Map<NativeStream, Tensor>();
 
   /** @internal use quantizeW4, fromGptq or fromAwq. */
   constructor(meta: { n: number; k: number; nPad: number; kPad: number; groupSize: number; dtype: ScaleDType; device: number }, parts: QuantizedParts) {
@@ -73,6 +77,19 @@ export class QuantizedWeight {
     return out;
   }
 
+  /** @internal zeroed counters for a GEMM of m rows on `stream`. */
+  counters(stream: NativeStream, m: number): Tensor {
+    const need = gemmCounterBound(m, this.nPad);
+    let c = this.#counters.get(stream);
+    if (!c || c.numel < need) {
+      c?.dispose();
+      c = new Tensor([Math.max(need, gemmCounterBound(256, this.nPad))], 'int32', this.device, stream);
+      native().fillBytes(c.buffer, 0, stream);
+      this.#counters.set(stream, c);
+    }
+    return c;
+  }
+
   /** Bytes read by one GEMM pass over the weight (packed weight + scales + zeros). */
   get nbytes(): number {
     const p = this.parts;
@@ -82,6 +99,8 @@ export class QuantizedWeight {
   dispose(): void {
     if (!this.#parts) return;
     for (const t of Object.values(this.#parts)) t?.dispose();
+    for (const c of this.#counters.values()) c.dispose();
+    this.#counters.clear();
     this.#parts = null;
   }
 
