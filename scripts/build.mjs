@@ -27,11 +27,14 @@ if (!args.includes('--ts-only')) {
     process.env.PATH = `/usr/local/cuda/bin:${process.env.PATH}`;
   }
   const jobs = String(Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
-  const ms = run(process.execPath, [
-    path.join(root, 'node_modules/cmake-js/bin/cmake-js'), 'compile', '--parallel', jobs,
+  const cmakeJs = path.join(root, 'node_modules/cmake-js/bin/cmake-js');
+  // configure every time (seconds): options and arch changes must take effect;
+  // the build itself stays incremental.
+  const ms = run(process.execPath, [cmakeJs, 'configure',
     `--CDWARPFORGE_CUDA_ARCHS=${archs}`,
     ...(process.env.WARPFORGE_PTXAS_VERBOSE ? ['--CDWARPFORGE_PTXAS_VERBOSE=ON'] : []),
-  ]);
+    `--CDWARPFORGE_HARNESS=${process.env.WARPFORGE_HARNESS ? 'ON' : 'OFF'}`,
+  ]) + run(process.execPath, [cmakeJs, 'build', '--parallel', jobs]);
   console.log(`build: addon for sm_${archs} in ${(ms / 1000).toFixed(1)} s`);
 }
 run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);

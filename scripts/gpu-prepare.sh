@@ -5,6 +5,6 @@
 #   bash scripts/gpu-run.sh [bench args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WARPFORGE_CUDA_ARCHS=${WARPFORGE_CUDA_ARCHS:-90a} node scripts/build.mjs
+WARPFORGE_HARNESS=1 WARPFORGE_CUDA_ARCHS=${WARPFORGE_CUDA_ARCHS:-90a} node scripts/build.mjs
 mkdir -p .git/info; grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/exclude
 bash ../shared/device/bundle.sh .gpu

@@ -152,7 +152,7 @@ __global__ void __launch_bounds__(256, MT == 4 ? 1 : 2) gemm_kernel(const GemmPa
         scale[u][0] = N::splat(s_pair.x);
         scale[u][1] = N::splat(s_pair.y);
         if constexpr (ASYM) {
-          const T2 z_pair = N::pair(sw[16 + (u * 2 + half) * 8 + g]);
+          const T2 z_pair = N::pair(sw[32 + (u * 2 + half) * 8 + g]);  // zeros follow the 32 scale words
           sub[u][0] = offset_pair<T>(z_pair.x);
           sub[u][1] = offset_pair<T>(z_pair.y);
         } else {
@@ -298,11 +298,12 @@ GemmPlan plan_gemm(const GemmParams& p) {
   plan.row_blocks = (p.m + plan.rows_per_block - 1) / plan.rows_per_block;
   plan.col_blocks = (p.n_pad + kGemmBlockN - 1) / kGemmBlockN;
   const int kc = (int)(p.k_pad / 64);
-  // Two resident CTAs per SM keep enough weight bytes in flight to saturate
-  // HBM; split K until the grid has that many.
+  // Split K until the grid fills the resident CTA slots (two per SM, one for
+  // 64-row blocks), but never past them: a partial second wave would double
+  // the time of a bandwidth-bound GEMM.
   const int64_t tiles = plan.row_blocks * plan.col_blocks;
-  const int64_t want = 2 * (int64_t)std::max(p.sm_count, 1);
-  int split = (int)std::min<int64_t>(kc, std::max<int64_t>(1, (want + tiles - 1) / tiles));
+  const int64_t slots = (plan.rows_per_block == 64 ? 1 : 2) * (int64_t)std::max(p.sm_count, 1);
+  const int split = (int)std::min<int64_t>(kc, std::max<int64_t>(1, slots / tiles));
   plan.chunks_per_split = (kc + split - 1) / split;
   plan.split_k = (kc + plan.chunks_per_split - 1) / plan.chunks_per_split;  // no empty splits
   plan.workspace_bytes = plan.split_k > 1 ? (size_t)plan.split_k * p.m * p.n * sizeof(float) : 0;

@@ -1,0 +1,191 @@
+// Standalone harness for the w4a16 GEMM: no Node, so compute-sanitizer and
+// ncu run on it directly. Reference -> check -> time, per shape:
+//
+//   w4a16_harness                      default sweep
+//   w4a16_harness M N K [group] [asym] one shape (group 0 = per-channel)
+//
+// Any 32-bit word is a valid packed weight, so weights are random words;
+// the reference multiplies x by dequantize()'s output in fp32 on the GPU.
+// Timing: CUDA events around each launch, weights rotated past 3× L2, median.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include <cuda_fp16.h>
+
+#include "w4a16.h"
+
+using namespace wf;
+using namespace wf::w4a16;
+
+#define CHECK(x)                                                                          \
+  do {                                                                                    \
+    cudaError_t e_ = (x);                                                                 \
+    if (e_ != cudaSuccess) {                                                              \
+      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
+      std::exit(1);                                                                       \
+    }                                                                                     \
+  } while (0)
+
+static void check_status(const Status& s, const char* what) {
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s failed: %s (%s)\n", what, s.detail, cudaGetErrorString(s.cuda));
+    std::exit(1);
+  }
+}
+
+__device__ uint32_t hash32(uint64_t i, uint32_t seed) {
+  uint64_t z = i * 0x9e3779b97f4a7c15ull + seed;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return (uint32_t)(z ^ (z >> 31));
+}
+__global__ void fill_words(uint32_t* p, int64_t n, uint32_t seed) {
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) p[i] = hash32(i, seed);
+}
+// uniform in [lo, hi), or integers in [lo, hi) when integral
+__global__ void fill_half(__half* p, int64_t n, uint32_t seed, float lo, float hi, bool integral) {
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+    const float u = (hash32(i, seed) >> 8) * (1.f / 16777216.f);
+    const float v = lo + (hi - lo) * u;
+    p[i] = __float2half(integral ? floorf(v) : v);
+  }
+}
+__global__ void reference_gemm(const __half* x, const __half* w, float* out, int64_t m, int64_t n, int64_t k) {
+  const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (i >= m * n) return;
+  const int64_t r = i / n, c = i % n;
+  double s = 0;
+  for (int64_t j = 0; j < k; ++j) s += (double)__half2float(x[r * k + j]) * (double)__half2float(w[c * k + j]);
+  out[i] = (float)s;
+}
+
+struct Weights {
+  uint32_t* w;
+  __half* scales;
+  __half* zeros;
+};
+
+static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const cudaDeviceProp& prop, double copy_gbps) {
+  const int64_t n_pad = padded_n(n), k_pad = padded_k(k, gs);
+  const int64_t groups = gs ? k_pad / gs : 1;
+  const size_t wbytes = n_pad * k_pad / 2, sbytes = groups * n_pad * 2;
+  const int sets = (int)std::max<int64_t>(1, std::min<int64_t>(16, (3 * (int64_t)prop.l2CacheSize) / (int64_t)wbytes + 1));
+  std::vector<Weights> ws(sets);
+  for (int i = 0; i < sets; ++i) {
+    CHECK(cudaMalloc(&ws[i].w, wbytes));
+    CHECK(cudaMalloc(&ws[i].scales, sbytes));
+    fill_words<<<1024, 256>>>(ws[i].w, wbytes / 4, 11 + i);
+    fill_half<<<1024, 256>>>(ws[i].scales, groups * n_pad, 23 + i, 0.001f, 0.01f, false);
+    ws[i].zeros = nullptr;
+    if (asym) {
+      CHECK(cudaMalloc(&ws[i].zeros, sbytes));
+      fill_half<<<1024, 256>>>(ws[i].zeros, groups * n_pad, 37 + i, 0.f, 16.f, true);
+    }
+  }
+  __half *x, *out, *deq;
+  float* ref;
+  int32_t* counters;
+  CHECK(cudaMalloc(&x, m * k * 2));
+  CHECK(cudaMalloc(&out, m * n * 2));
+  CHECK(cudaMalloc(&deq, n * k * 2));
+  CHECK(cudaMalloc(&ref, m * n * 4));
+  CHECK(cudaMalloc(&counters, gemm_counter_bound(m, n_pad) * 4));
+  CHECK(cudaMemset(counters, 0, gemm_counter_bound(m, n_pad) * 4));
+  fill_half<<<1024, 256>>>(x, m * k, 5, -1.f, 1.f, false);
+
+  GemmParams p{};
+  p.x = x; p.w = ws[0].w; p.scales = ws[0].scales; p.zeros = ws[0].zeros; p.bias = nullptr; p.out = out;
+  p.m = m; p.n = n; p.k = k; p.n_pad = n_pad; p.k_pad = k_pad; p.group_size = gs; p.dtype = DType::Float16;
+  p.sm_count = prop.multiProcessorCount;
+  p.counters = counters;
+  const GemmPlan plan = plan_gemm(p);
+  CHECK(cudaMalloc(&p.workspace, std::max<size_t>(plan.workspace_bytes, 4)));
+
+  // Check: poison, run, compare with the fp64-accumulated reference.
+  CHECK(cudaMemset(out, 0xff, m * n * 2));
+  check_status(launch_gemm(p, plan, 0), "gemm");
+  DequantizeParams dq{ws[0].w, ws[0].scales, ws[0].zeros, nullptr, n, k, n_pad, k_pad, gs, DType::Float16, deq};
+  check_status(launch_dequantize(dq, 0), "dequantize");
+  reference_gemm<<<(unsigned)((m * n + 255) / 256), 256>>>(x, deq, ref, m, n, k);
+  CHECK(cudaDeviceSynchronize());
+  std::vector<__half> h_out(m * n);
+  std::vector<float> h_ref(m * n);
+  CHECK(cudaMemcpy(h_out.data(), out, m * n * 2, cudaMemcpyDeviceToHost));
+  CHECK(cudaMemcpy(h_ref.data(), ref, m * n * 4, cudaMemcpyDeviceToHost));
+  double num = 0, den = 0, max_abs = 0;
+  for (int64_t i = 0; i < m * n; ++i) {
+    const double d = (double)__half2float(h_out[i]) - h_ref[i];
+    num += d * d;
+    den += (double)h_ref[i] * h_ref[i];
+    max_abs = std::max(max_abs, std::isfinite(d) ? std::fabs(d) : INFINITY);
+  }
+  const double rel = std::sqrt(num / std::max(den, 1e-30));
+
+  // Time.
+  cudaEvent_t a, b;
+  CHECK(cudaEventCreate(&a));
+  CHECK(cudaEventCreate(&b));
+  std::vector<float> ms;
+  for (int it = 0; it < 60; ++it) {
+    const Weights& w = ws[it % sets];
+    p.w = w.w; p.scales = w.scales; p.zeros = w.zeros;
+    CHECK(cudaEventRecord(a));
+    check_status(launch_gemm(p, plan, 0), "gemm");
+    CHECK(cudaEventRecord(b));
+    CHECK(cudaEventSynchronize(b));
+    float t = 0;
+    CHECK(cudaEventElapsedTime(&t, a, b));
+    if (it >= 10) ms.push_back(t);
+  }
+  std::sort(ms.begin(), ms.end());
+  const double med_us = ms[ms.size() / 2] * 1e3;
+  const double gbps = (wbytes + sbytes * (asym ? 2 : 1) + (m * k + m * n) * 2) / (med_us * 1e-6) / 1e9;
+  std::printf("M=%-4lld N=%-6lld K=%-6lld g=%-3d %s  split=%-2d grid=%lldx%lldx%d  rel=%.2e max=%.2e  %8.1f us  %6.0f GB/s  %3.0f%% copy%s\n",
+              (long long)m, (long long)n, (long long)k, gs, asym ? "asym" : "sym ", plan.split_k, (long long)plan.row_blocks,
+              (long long)plan.col_blocks, plan.split_k, rel, max_abs, med_us, gbps, 100 * gbps / copy_gbps,
+              rel < 1e-3 ? "" : "  <-- FAIL");
+  for (auto& w : ws) { cudaFree(w.w); cudaFree(w.scales); cudaFree(w.zeros); }
+  cudaFree(x); cudaFree(out); cudaFree(deq); cudaFree(ref); cudaFree(counters); cudaFree(p.workspace);
+  return rel;
+}
+
+static double copy_bandwidth() {
+  const size_t bytes = 1u << 30;
+  void *a, *b;
+  CHECK(cudaMalloc(&a, bytes));
+  CHECK(cudaMalloc(&b, bytes));
+  cudaEvent_t e0, e1;
+  CHECK(cudaEventCreate(&e0));
+  CHECK(cudaEventCreate(&e1));
+  CHECK(cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice));
+  CHECK(cudaEventRecord(e0));
+  for (int i = 0; i < 10; ++i) CHECK(cudaMemcpyAsync(i % 2 ? a : b, i % 2 ? b : a, bytes, cudaMemcpyDeviceToDevice));
+  CHECK(cudaEventRecord(e1));
+  CHECK(cudaEventSynchronize(e1));
+  float ms = 0;
+  CHECK(cudaEventElapsedTime(&ms, e0, e1));
+  cudaFree(a);
+  cudaFree(b);
+  return 10.0 * 2 * bytes / (ms * 1e-3) / 1e9;
+}
+
+int main(int argc, char** argv) {
+  cudaDeviceProp prop;
+  CHECK(cudaGetDeviceProperties(&prop, 0));
+  const double copy = copy_bandwidth();
+  std::printf("%s, %d SMs, copy %.0f GB/s (read + write)\n", prop.name, prop.multiProcessorCount, copy);
+  bool ok = true;
+  if (argc >= 4) {
+    ok = run_case(atoll(argv[1]), atoll(argv[2]), atoll(argv[3]), argc > 4 ? atoi(argv[4]) : 128, argc > 5 && atoi(argv[5]), prop, copy) < 1e-3;
+  } else {
+    const int64_t shapes[][2] = {{4096, 4096}, {8192, 8192}, {28672, 8192}, {8192, 28672}};
+    for (auto& s : shapes)
+      for (int64_t m : {1, 16, 32, 64, 128, 256}) ok &= run_case(m, s[0], s[1], 128, false, prop, copy) < 1e-3;
+    ok &= run_case(33, 200, 328, 32, true, prop, copy) < 1e-3;
+    ok &= run_case(7, 1000, 4104, 0, true, prop, copy) < 1e-3;
+  }
+  return ok ? 0 : 1;
+}
