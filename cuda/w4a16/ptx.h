@@ -72,3 +72,18 @@ __device__ __forceinline__ void mma_16816<__nv_bfloat16>(float (&c)[4], const ui
 }
 
 }  // namespace wf::w4a16::ptx
+
+namespace wf::w4a16::ptx {
+
+// 16-byte weight load straight to registers: read-only path (.nc), no L1
+// allocation (each byte is used once), evict-first in L2. The decode kernel
+// keeps several of these in flight per thread instead of staging in smem.
+__device__ __forceinline__ uint4 ldg_stream(const void* p, uint64_t policy) {
+  uint4 r;
+  asm volatile("ld.global.nc.L1::no_allocate.L2::cache_hint.v4.u32 {%0,%1,%2,%3}, [%4], %5;"
+               : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w)
+               : "l"(p), "l"(policy));
+  return r;
+}
+
+}  // namespace wf::w4a16::ptx

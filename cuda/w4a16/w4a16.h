@@ -32,6 +32,7 @@ struct GemmParams {
 
 // How a GEMM is cut across CTAs, so the caller can provide the scratch.
 struct GemmPlan {
+  bool decode;            // M ≤ 16: the streaming kernel (gemm_decode.cu)
   int rows_per_block;     // 16, 32 or 64
   int64_t row_blocks;
   int64_t col_blocks;     // of kGemmBlockN columns
@@ -40,13 +41,21 @@ struct GemmPlan {
   size_t workspace_bytes; // split_k > 1: split_k · M · N floats
   int64_t counters;       // split_k > 1: row_blocks · col_blocks
 };
-constexpr int kGemmBlockN = 256;
+constexpr int kGemmBlockN = 256;        // columns per CTA, tiled kernel
+constexpr int kDecodeBlockN = 128;      // columns per CTA, decode kernel
 // Upper bound of plan.counters for any M ≤ m: what a caller allocates once.
 inline int64_t gemm_counter_bound(int64_t m, int64_t n_pad) {
-  return ((m + 15) / 16) * ((n_pad + kGemmBlockN - 1) / kGemmBlockN);
+  const int64_t tiled = ((m + 15) / 16) * ((n_pad + kGemmBlockN - 1) / kGemmBlockN);
+  const int64_t decode = (n_pad + kDecodeBlockN - 1) / kDecodeBlockN;
+  return tiled > decode ? tiled : decode;
 }
 GemmPlan plan_gemm(const GemmParams& p);
 Status launch_gemm(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream);
+
+// The decode kernel's own plan and launcher (gemm_decode.cu); plan_gemm and
+// launch_gemm pick it for M ≤ 16.
+GemmPlan plan_decode(const GemmParams& p);
+Status launch_decode(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream);
 
 // Round-to-nearest quantization of a float weight into the natural
 // (unpacked) form: q[N_pad][K_pad] bytes, scales/zeros [groups][N_pad] dtype.

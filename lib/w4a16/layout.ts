@@ -69,5 +69,9 @@ export function packScalesHost(src: Uint16Array, groups: number, nPad: number): 
 /** Columns per GEMM CTA (kGemmBlockN in cuda/w4a16/w4a16.h). */
 export const GEMM_BLOCK_N = 256;
 
+/** Columns per CTA of the decode kernel (kDecodeBlockN). */
+export const DECODE_BLOCK_N = 128;
+
 /** Split-K arrival counters a GEMM of up to `m` rows may need (gemm_counter_bound). */
-export const gemmCounterBound = (m: number, nPad: number): number => Math.ceil(m / 16) * Math.ceil(nPad / GEMM_BLOCK_N);
+export const gemmCounterBound = (m: number, nPad: number): number =>
+  Math.max(Math.ceil(m / 16) * Math.ceil(nPad / GEMM_BLOCK_N), Math.ceil(nPad / DECODE_BLOCK_N));

@@ -1,0 +1,257 @@
+// W4A16 GEMM for decode-sized batches (M ≤ 16): a barrier-free streaming
+// kernel. At M ≤ 16 the GEMM is a pass over the weights; on H100 each SM must
+// take in ~22 GB/s of them, so the kernel keeps many independent loads in
+// flight and spends few instructions per byte:
+//
+//   - one warp = one 16-column tile of the packed layout over a K range; it
+//     streams its 512-byte chunks straight into registers, PREFETCH chunks
+//     ahead, with no shared-memory staging and no __syncthreads in the loop;
+//   - the CTA's 8 warps (128 columns) share one copy of x[0:M, K range] in
+//     shared memory, loaded once; rows past M are never loaded: ldmatrix
+//     addresses of rows ≥ M repeat row M-1, whose products are discarded;
+//   - weights are dequantized to (q - z), exact in 16 bits, and the group
+//     scale is applied to the fp32 accumulators once per group;
+//   - split-K across CTAs fills the GPU; the last CTA of a column block adds
+//     the partials (as in gemm.cu).
+#include <algorithm>
+
+#include "dequant.h"
+#include "w4a16.h"
+
+namespace wf::w4a16 {
+namespace {
+
+constexpr int kPrefetch = 4;  // 16-byte loads in flight per thread
+constexpr int kWarps = 8;
+
+// (q - z) pairs for one packed word. fp16: the high nibble of each byte is
+// read in place as 1024 + 16q and brought to q - z by one exact fma
+// ((1024 + 16q)/16 - (64 + z)); bf16 (7 mantissa bits) shifts it down instead.
+template <typename T>
+struct Unpack;
+
+template <>
+struct Unpack<__half> {
+  // zlo[h] = 1024 + z, zhi[h] = 64 + z, for tile h's column (n + 8h).
+  __device__ static void word(uint32_t w, const __half2 (&zlo)[2], const __half2 (&zhi)[2], uint32_t (&b)[2][2]) {
+    using N = Num<__half>;
+    const __half2 inv16 = __half2half2(__ushort_as_half(0x2c00));  // 1/16
+    const uint32_t w8 = w >> 8;
+    b[0][0] = N::bits(__hsub2(N::pair(ptx::lop3_and_or(w, 0x000f000fu, 0x64006400u)), zlo[0]));
+    b[0][1] = N::bits(__hfma2(N::pair(ptx::lop3_and_or(w, 0x00f000f0u, 0x64006400u)), inv16, __hneg2(zhi[0])));
+    b[1][0] = N::bits(__hsub2(N::pair(ptx::lop3_and_or(w8, 0x000f000fu, 0x64006400u)), zlo[1]));
+    b[1][1] = N::bits(__hfma2(N::pair(ptx::lop3_and_or(w8, 0x00f000f0u, 0x64006400u)), inv16, __hneg2(zhi[1])));
+  }
+};
+
+template <>
+struct Unpack<__nv_bfloat16> {
+  __device__ static void word(uint32_t w, const __nv_bfloat162 (&zlo)[2], const __nv_bfloat162 (&)[2], uint32_t (&b)[2][2]) {
+    using N = Num<__nv_bfloat16>;
+#pragma unroll
+    for (int p = 0; p < 4; ++p)
+      b[p / 2][p % 2] = N::bits(__hsub2(N::pair(ptx::lop3_and_or(w >> (4 * p), 0x000f000fu, N::kMagic2)), zlo[p / 2]));
+  }
+};
+
+template <typename T>
+__device__ __forceinline__ float to_float(T v) { return static_cast<float>(v); }
+
+template <typename T, bool ASYM>
+__global__ void __launch_bounds__(256, 4) decode_kernel(const GemmParams p, const GemmPlan plan, int group_shift) {
+  using N = Num<T>;
+  using T2 = typename N::T2;
+  extern __shared__ __align__(16) uint8_t smem[];
+  const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
+  const int g = lane / 4, t = lane % 4;
+  const int m = (int)p.m;
+  const int KC = (int)(p.k_pad / 64);
+  const int kc0 = blockIdx.z * plan.chunks_per_split;
+  const int kc1 = min(KC, kc0 + plan.chunks_per_split);
+  const int krange = (kc1 - kc0) * 64;
+  const int x_row = plan.chunks_per_split * 64 + 8;  // +16 B: conflict-free ldmatrix rows
+  const int64_t NT = p.n_pad / 16;
+  const int64_t nt = (int64_t)blockIdx.y * kWarps + warp;
+  const T* x = static_cast<const T*>(p.x);
+  T* xs = reinterpret_cast<T*>(smem);
+
+  // x[0:M, K range] -> smem, zero past K.
+  for (int i = tid; i < m * (krange / 8); i += 256) {
+    const int r = i / (krange / 8), c = (i % (krange / 8)) * 8;
+    const int64_t gk = (int64_t)kc0 * 64 + c;
+    uint4 v = make_uint4(0, 0, 0, 0);
+    if (gk < p.k) v = *reinterpret_cast<const uint4*>(x + r * p.k + gk);
+    *reinterpret_cast<uint4*>(xs + r * x_row + c) = v;
+  }
+  __syncthreads();
+
+  float acc[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+  const bool active = nt < NT;
+  if (active) {
+    const uint64_t policy = ptx::evict_first_policy();
+    const uint32_t* wp = p.w + (nt * KC) * 128 + lane * 4;
+    const int64_t soff = (nt * 8 + g) * 2;  // scale_index(grp, n) = soff + grp·sstride + h
+    const int64_t sstride = NT * 16;
+    const int arow = min(lane % 16, m - 1);
+    const T* abase = xs + arow * x_row + (lane / 16) * 8;
+    const int gmask = p.group_size > 0 ? p.group_size - 1 : 0x7fffffff;
+
+    uint4 ring[kPrefetch];
+#pragma unroll
+    for (int i = 0; i < kPrefetch; ++i)
+      if (kc0 + i < kc1) ring[i] = ptx::ldg_stream(wp + (int64_t)(kc0 + i) * 128, policy);
+
+    float part[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+    // The current group's subtrahends and scales, per column (n, n + 8). The
+    // scales are loaded when the group starts and used when it ends, so the
+    // load latency hides behind the group's math.
+    T2 zlo[2], zhi[2];
+    float scale[2];
+    auto load_group = [&](int64_t grp) {
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        float z = 8.f;
+        if constexpr (ASYM) z = to_float(static_cast<const T*>(p.zeros)[soff + grp * sstride + h]);
+        zlo[h] = N::splat(static_cast<T>((N::kMagic == 0x6400u ? 1024.f : 128.f) + z));
+        zhi[h] = N::splat(static_cast<T>(64.f + z));
+        scale[h] = to_float(static_cast<const T*>(p.scales)[soff + grp * sstride + h]);
+      }
+    };
+    auto flush = [&]() {
+#pragma unroll
+      for (int h = 0; h < 2; ++h)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          acc[h][e] = fmaf(scale[h], part[h][e], acc[h][e]);
+          part[h][e] = 0.f;
+        }
+    };
+    int64_t grp = ((int64_t)kc0 * 64) >> group_shift;
+    load_group(grp);
+
+    for (int base = kc0; base < kc1; base += kPrefetch) {
+#pragma unroll
+      for (int i = 0; i < kPrefetch; ++i) {
+        const int kc = base + i;
+        if (kc >= kc1) break;
+        const uint4 wq = ring[i];
+        if (kc + kPrefetch < kc1) ring[i] = ptx::ldg_stream(wp + (int64_t)(kc + kPrefetch) * 128, policy);
+        const T* a = abase + (kc - kc0) * 64;
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+          const uint32_t word = j == 0 ? wq.x : j == 1 ? wq.y : j == 2 ? wq.z : wq.w;
+          uint32_t b[2][2];
+          Unpack<T>::word(word, zlo, zhi, b);
+          uint32_t af[4];
+          ptx::ldmatrix_x4(af, a + j * 16);
+          ptx::mma_16816<T>(part[0], af, b[0]);
+          ptx::mma_16816<T>(part[1], af, b[1]);
+          const int k_next = kc * 64 + 16 * j + 16;
+          if ((k_next & gmask) == 0 || k_next == kc1 * 64) {
+            flush();
+            grp = (int64_t)k_next >> group_shift;
+            if (k_next < kc1 * 64) load_group(grp);
+          }
+        }
+      }
+    }
+  }
+
+  // Accumulator e of tile h: row g + 8·(e ≥ 2), column nt·16 + 8h + 2t + (e & 1).
+  const T* bias = static_cast<const T*>(p.bias);
+  T* out = static_cast<T*>(p.out);
+  const int64_t c0 = nt * 16 + 2 * t;
+  if (plan.split_k > 1) {
+    float* ws = p.workspace + (int64_t)blockIdx.z * p.m * p.n;
+    if (active) {
+#pragma unroll
+      for (int h = 0; h < 2; ++h)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const int r = g + (e >= 2 ? 8 : 0);
+          const int64_t c = c0 + 8 * h + (e & 1);
+          if (r < m && c < p.n) __stcg(ws + r * p.n + c, acc[h][e]);
+        }
+    }
+    __threadfence();
+    __syncthreads();
+    __shared__ int arrived;
+    int32_t* counter = p.counters + blockIdx.y;
+    if (tid == 0) arrived = atomicAdd(counter, 1);
+    __syncthreads();
+    if (arrived != plan.split_k - 1) return;
+    __threadfence();
+    if (tid == 0) *counter = 0;
+    if (!active) return;
+#pragma unroll
+    for (int h = 0; h < 2; ++h)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int r = g + (e >= 2 ? 8 : 0);
+        const int64_t c = c0 + 8 * h + (e & 1);
+        if (r >= m || c >= p.n) continue;
+        float s = 0.f;
+        for (int k = 0; k < plan.split_k; ++k) s += k == (int)blockIdx.z ? acc[h][e] : __ldcg(p.workspace + (int64_t)k * p.m * p.n + r * p.n + c);
+        acc[h][e] = s;
+      }
+  }
+  if (!active) return;
+#pragma unroll
+  for (int h = 0; h < 2; ++h)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      const int r = g + (e >= 2 ? 8 : 0);
+      const int64_t c = c0 + 8 * h + (e & 1);
+      if (r >= m || c >= p.n) continue;
+      float v = acc[h][e];
+      if (bias) v += to_float(bias[c]);
+      out[r * p.n + c] = static_cast<T>(v);
+    }
+}
+
+int decode_smem_bytes(int64_t m, int chunks_per_split) { return (int)(m * (chunks_per_split * 64 + 8) * 2); }
+
+template <typename T, bool ASYM>
+Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
+  auto kernel = decode_kernel<T, ASYM>;
+  const int smem = decode_smem_bytes(p.m, plan.chunks_per_split);
+  cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+  if (e != cudaSuccess) return Status::from_cuda(e, "w4a16 decode: shared memory limit");
+  const int shift = p.group_size > 0 ? __builtin_ctz((unsigned)p.group_size) : 30;
+  dim3 grid(1, (unsigned)plan.col_blocks, (unsigned)plan.split_k);
+  kernel<<<grid, 256, smem, stream>>>(p, plan, shift);
+  return check_launch("w4a16 decode gemm");
+}
+
+}  // namespace
+
+GemmPlan plan_decode(const GemmParams& p) {
+  GemmPlan plan{};
+  plan.decode = true;
+  plan.rows_per_block = 16;
+  plan.row_blocks = 1;
+  plan.col_blocks = (p.n_pad / 16 + kWarps - 1) / kWarps;
+  const int kc = (int)(p.k_pad / 64);
+  // Aim for ~4 resident CTAs (32 warps) per SM, each warp ≥ 4 chunks long,
+  // without spilling into a partial extra wave; x for the K range must fit.
+  const int64_t slots = 4 * (int64_t)std::max(p.sm_count, 1);
+  int split = (int)std::max<int64_t>(1, std::min<int64_t>(slots / plan.col_blocks, kc / 4));
+  // x for the K range must leave room for 4 CTAs per SM.
+  while (split < kc && decode_smem_bytes(p.m, (kc + split - 1) / split) > 56 * 1024) ++split;
+  plan.chunks_per_split = (kc + split - 1) / split;
+  plan.split_k = (kc + plan.chunks_per_split - 1) / plan.chunks_per_split;
+  plan.workspace_bytes = plan.split_k > 1 ? (size_t)plan.split_k * p.m * p.n * sizeof(float) : 0;
+  plan.counters = plan.split_k > 1 ? plan.col_blocks : 0;
+  return plan;
+}
+
+Status launch_decode(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
+  switch (p.dtype) {
+    case DType::Float16: return p.zeros ? run<__half, true>(p, plan, stream) : run<__half, false>(p, plan, stream);
+    case DType::BFloat16:
+      return p.zeros ? run<__nv_bfloat16, true>(p, plan, stream) : run<__nv_bfloat16, false>(p, plan, stream);
+    default: return Status::fail(Code::UnsupportedDtype, "w4a16: activations must be float16 or bfloat16");
+  }
+}
+
+}  // namespace wf::w4a16
