@@ -58,7 +58,7 @@ template <typename T>
 __device__ __forceinline__ float to_float(T v) { return static_cast<float>(v); }
 
 template <typename T, bool ASYM>
-__global__ void __launch_bounds__(256, 4) decode_kernel(const GemmParams p, const GemmPlan plan, int group_shift) {
+__global__ void __launch_bounds__(256, 3) decode_kernel(const GemmParams p, const GemmPlan plan, int group_shift) {
   using N = Num<T>;
   using T2 = typename N::T2;
   extern __shared__ __align__(16) uint8_t smem[];
@@ -90,8 +90,11 @@ __global__ void __launch_bounds__(256, 4) decode_kernel(const GemmParams p, cons
   if (active) {
     const uint64_t policy = ptx::evict_first_policy();
     const uint32_t* wp = p.w + (nt * KC) * 128 + lane * 4;
-    const int64_t soff = (nt * 8 + g) * 2;  // scale_index(grp, n) = soff + grp·sstride + h
-    const int64_t sstride = NT * 16;
+    // scale_index(grp, n) = ((grp·NT + nt)·8 + n % 8)·2 + (n % 16) / 8. Zero
+    // points are needed where B is built (column g of each n8 tile), scales
+    // where the accumulators live (columns 2t, 2t+1 of each n8 tile).
+    const int64_t zoff = (nt * 8 + g) * 2, soff = (nt * 8 + 2 * t) * 2;
+    const int64_t sstride = NT * 16;  // one group further
     const int arow = min(lane % 16, m - 1);
     const T* abase = xs + arow * x_row + (lane / 16) * 8;
     const int gmask = p.group_size > 0 ? p.group_size - 1 : 0x7fffffff;
@@ -106,15 +109,17 @@ __global__ void __launch_bounds__(256, 4) decode_kernel(const GemmParams p, cons
     // scales are loaded when the group starts and used when it ends, so the
     // load latency hides behind the group's math.
     T2 zlo[2], zhi[2];
-    float scale[2];
+    float scale[2][2];  // [tile h][column 2t + c]
     auto load_group = [&](int64_t grp) {
+      const T* sc = static_cast<const T*>(p.scales) + grp * sstride + soff;
 #pragma unroll
       for (int h = 0; h < 2; ++h) {
         float z = 8.f;
-        if constexpr (ASYM) z = to_float(static_cast<const T*>(p.zeros)[soff + grp * sstride + h]);
+        if constexpr (ASYM) z = to_float(static_cast<const T*>(p.zeros)[grp * sstride + zoff + h]);
         zlo[h] = N::splat(static_cast<T>((N::kMagic == 0x6400u ? 1024.f : 128.f) + z));
         zhi[h] = N::splat(static_cast<T>(64.f + z));
-        scale[h] = to_float(static_cast<const T*>(p.scales)[soff + grp * sstride + h]);
+        scale[h][0] = to_float(sc[h]);
+        scale[h][1] = to_float(sc[2 + h]);
       }
     };
     auto flush = [&]() {
@@ -122,7 +127,7 @@ __global__ void __launch_bounds__(256, 4) decode_kernel(const GemmParams p, cons
       for (int h = 0; h < 2; ++h)
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
-          acc[h][e] = fmaf(scale[h], part[h][e], acc[h][e]);
+          acc[h][e] = fmaf(scale[h][e & 1], part[h][e], acc[h][e]);
           part[h][e] = 0.f;
         }
     };
@@ -232,12 +237,12 @@ GemmPlan plan_decode(const GemmParams& p) {
   plan.row_blocks = 1;
   plan.col_blocks = (p.n_pad / 16 + kWarps - 1) / kWarps;
   const int kc = (int)(p.k_pad / 64);
-  // Aim for ~4 resident CTAs (32 warps) per SM, each warp ≥ 4 chunks long,
+  // Aim for 3 resident CTAs (24 warps) per SM, each warp ≥ 4 chunks long,
   // without spilling into a partial extra wave; x for the K range must fit.
-  const int64_t slots = 4 * (int64_t)std::max(p.sm_count, 1);
+  const int64_t slots = 3 * (int64_t)std::max(p.sm_count, 1);
   int split = (int)std::max<int64_t>(1, std::min<int64_t>(slots / plan.col_blocks, kc / 4));
-  // x for the K range must leave room for 4 CTAs per SM.
-  while (split < kc && decode_smem_bytes(p.m, (kc + split - 1) / split) > 56 * 1024) ++split;
+  // x for the K range must leave room for 3 CTAs per SM.
+  while (split < kc && decode_smem_bytes(p.m, (kc + split - 1) / split) > 72 * 1024) ++split;
   plan.chunks_per_split = (kc + split - 1) / split;
   plan.split_k = (kc + plan.chunks_per_split - 1) / plan.chunks_per_split;
   plan.workspace_bytes = plan.split_k > 1 ? (size_t)plan.split_k * p.m * p.n * sizeof(float) : 0;
