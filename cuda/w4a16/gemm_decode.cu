@@ -4,8 +4,8 @@
 // flight and spends few instructions per byte:
 //
 //   - one warp = one 16-column tile of the packed layout over a K range; it
-//     streams its 512-byte chunks straight into registers, PREFETCH chunks
-//     ahead, with no shared-memory staging and no __syncthreads in the loop;
+//     streams its 512-byte chunks kRing - 1 ahead into per-thread shared-memory
+//     slots with cp.async, and has no __syncthreads in the loop;
 //   - the CTA's 8 warps (128 columns) share one copy of x[0:M, K range] in
 //     shared memory, loaded once; rows past M are never loaded: ldmatrix
 //     addresses of rows ≥ M repeat row M-1, whose products are discarded;
@@ -21,7 +21,10 @@
 namespace wf::w4a16 {
 namespace {
 
-constexpr int kPrefetch = 4;  // 16-byte loads in flight per thread
+// 16-byte weight loads in flight per thread. They land in the thread's own
+// shared-memory slots (cp.async), not registers, so depth costs no occupancy;
+// slots are private to the thread, so the ring needs no barrier.
+constexpr int kRing = 8;
 constexpr int kWarps = 8;
 
 // (q - z) pairs for one packed word. fp16: the high nibble of each byte is
@@ -57,8 +60,14 @@ struct Unpack<__nv_bfloat16> {
 template <typename T>
 __device__ __forceinline__ float to_float(T v) { return static_cast<float>(v); }
 
+// Shared memory: x[M][chunks·64 + 8] (16-bit), then 256 threads × kRing × 16 B.
+__host__ __device__ inline int ring_offset(int64_t m, int chunks_per_split) {
+  return (int)((m * (chunks_per_split * 64 + 8) * 2 + 15) / 16 * 16);
+}
+inline int decode_smem_bytes(int64_t m, int chunks_per_split) { return ring_offset(m, chunks_per_split) + 256 * kRing * 16; }
+
 template <typename T, bool ASYM>
-__global__ void __launch_bounds__(256, 3) decode_kernel(const GemmParams p, const GemmPlan plan, int group_shift) {
+__global__ void __launch_bounds__(256, 4) decode_kernel(const GemmParams p, const GemmPlan plan, int group_shift) {
   using N = Num<T>;
   using T2 = typename N::T2;
   extern __shared__ __align__(16) uint8_t smem[];
@@ -99,10 +108,12 @@ __global__ void __launch_bounds__(256, 3) decode_kernel(const GemmParams p, cons
     const T* abase = xs + arow * x_row + (lane / 16) * 8;
     const int gmask = p.group_size > 0 ? p.group_size - 1 : 0x7fffffff;
 
-    uint4 ring[kPrefetch];
+    uint4* ring = reinterpret_cast<uint4*>(smem + ring_offset(p.m, plan.chunks_per_split)) + tid * kRing;
 #pragma unroll
-    for (int i = 0; i < kPrefetch; ++i)
-      if (kc0 + i < kc1) ring[i] = ptx::ldg_stream(wp + (int64_t)(kc0 + i) * 128, policy);
+    for (int i = 0; i < kRing - 1; ++i) {
+      if (kc0 + i < kc1) ptx::cp_async16_evict_first(ring + i, wp + (int64_t)(kc0 + i) * 128, policy);
+      ptx::cp_async_commit();
+    }
 
     float part[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
     // The current group's subtrahends and scales, per column (n, n + 8). The
@@ -134,13 +145,16 @@ __global__ void __launch_bounds__(256, 3) decode_kernel(const GemmParams p, cons
     int64_t grp = ((int64_t)kc0 * 64) >> group_shift;
     load_group(grp);
 
-    for (int base = kc0; base < kc1; base += kPrefetch) {
+    for (int base = kc0; base < kc1; base += kRing) {
 #pragma unroll
-      for (int i = 0; i < kPrefetch; ++i) {
+      for (int i = 0; i < kRing; ++i) {
         const int kc = base + i;
         if (kc >= kc1) break;
+        ptx::cp_async_wait<kRing - 2>();  // chunk kc has landed in slot i
         const uint4 wq = ring[i];
-        if (kc + kPrefetch < kc1) ring[i] = ptx::ldg_stream(wp + (int64_t)(kc + kPrefetch) * 128, policy);
+        const int ahead = kc + kRing - 1;  // into slot (i - 1) mod kRing, consumed last iteration
+        if (ahead < kc1) ptx::cp_async16_evict_first(ring + (i + kRing - 1) % kRing, wp + (int64_t)ahead * 128, policy);
+        ptx::cp_async_commit();
         const T* a = abase + (kc - kc0) * 64;
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
@@ -214,7 +228,6 @@ __global__ void __launch_bounds__(256, 3) decode_kernel(const GemmParams p, cons
     }
 }
 
-int decode_smem_bytes(int64_t m, int chunks_per_split) { return (int)(m * (chunks_per_split * 64 + 8) * 2); }
 
 template <typename T, bool ASYM>
 Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
@@ -237,12 +250,12 @@ GemmPlan plan_decode(const GemmParams& p) {
   plan.row_blocks = 1;
   plan.col_blocks = (p.n_pad / 16 + kWarps - 1) / kWarps;
   const int kc = (int)(p.k_pad / 64);
-  // Aim for 3 resident CTAs (24 warps) per SM, each warp ≥ 4 chunks long,
+  // Aim for 4 resident CTAs (32 warps) per SM, each warp ≥ 4 chunks long,
   // without spilling into a partial extra wave; x for the K range must fit.
-  const int64_t slots = 3 * (int64_t)std::max(p.sm_count, 1);
+  const int64_t slots = 4 * (int64_t)std::max(p.sm_count, 1);
   int split = (int)std::max<int64_t>(1, std::min<int64_t>(slots / plan.col_blocks, kc / 4));
-  // x for the K range must leave room for 3 CTAs per SM.
-  while (split < kc && decode_smem_bytes(p.m, (kc + split - 1) / split) > 72 * 1024) ++split;
+  // x and the ring must leave room for 4 CTAs per SM (227 KB).
+  while (split < kc && decode_smem_bytes(p.m, (kc + split - 1) / split) > 56 * 1024) ++split;
   plan.chunks_per_split = (kc + split - 1) / split;
   plan.split_k = (kc + plan.chunks_per_split - 1) / plan.chunks_per_split;
   plan.workspace_bytes = plan.split_k > 1 ? (size_t)plan.split_k * p.m * p.n * sizeof(float) : 0;
