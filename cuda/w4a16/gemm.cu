@@ -25,6 +25,7 @@
 // scales (and zero points) for the chunk.
 #include <algorithm>
 
+#include "../common/launch.h"
 #include "dequant.h"
 #include "w4a16.h"
 
@@ -267,8 +268,7 @@ template <typename T, bool ASYM, int MT>
 Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   using Cfg = Tile<MT>;
   auto kernel = gemm_kernel<T, ASYM, MT>;
-  cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::kSmem);
-  if (e != cudaSuccess) return Status::from_cuda(e, "w4a16: shared memory limit");
+  if (Status st = allow_max_smem<gemm_kernel<T, ASYM, MT>>(); !st.ok()) return st;
   const int shift = p.group_size > 0 ? __builtin_ctz((unsigned)p.group_size) : 30;
   dim3 grid((unsigned)plan.row_blocks, (unsigned)plan.col_blocks, (unsigned)plan.split_k);
   kernel<<<grid, 256, Cfg::kSmem, stream>>>(p, plan, shift);

@@ -15,6 +15,7 @@
 //     the partials (as in gemm.cu).
 #include <algorithm>
 
+#include "../common/launch.h"
 #include "dequant.h"
 #include "w4a16.h"
 
@@ -233,8 +234,7 @@ template <typename T, bool ASYM>
 Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   auto kernel = decode_kernel<T, ASYM>;
   const int smem = decode_smem_bytes(p.m, plan.chunks_per_split);
-  cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
-  if (e != cudaSuccess) return Status::from_cuda(e, "w4a16 decode: shared memory limit");
+  if (Status st = allow_max_smem<decode_kernel<T, ASYM>>(); !st.ok()) return st;
   const int shift = p.group_size > 0 ? __builtin_ctz((unsigned)p.group_size) : 30;
   dim3 grid(1, (unsigned)plan.col_blocks, (unsigned)plan.split_k);
   kernel<<<grid, 256, smem, stream>>>(p, plan, shift);
