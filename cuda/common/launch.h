@@ -21,9 +21,13 @@ Status allow_max_smem() {
   if (e != cudaSuccess) return Status::from_cuda(e, "cudaGetDevice");
   const uint64_t bit = device < 64 ? (1ull << device) : 0;
   if (bit && (configured.load(std::memory_order_relaxed) & bit)) return Status::success();
+  // Dynamic plus the kernel's static shared memory must fit the opt-in limit.
   int max_optin = 0;
+  cudaFuncAttributes attrs{};
   e = cudaDeviceGetAttribute(&max_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
-  if (e == cudaSuccess) e = cudaFuncSetAttribute(Kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, max_optin);
+  if (e == cudaSuccess) e = cudaFuncGetAttributes(&attrs, Kernel);
+  if (e == cudaSuccess)
+    e = cudaFuncSetAttribute(Kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, max_optin - (int)attrs.sharedSizeBytes);
   if (e != cudaSuccess) return Status::from_cuda(e, "cudaFuncSetAttribute (shared memory)");
   configured.fetch_or(bit, std::memory_order_relaxed);
   return Status::success();
