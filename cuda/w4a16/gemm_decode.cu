@@ -4,8 +4,8 @@
 // flight and spends few instructions per byte:
 //
 //   - one warp = one 16-column tile of the packed layout over a K range; it
-//     streams its 512-byte chunks kRing - 1 ahead into per-thread shared-memory
-//     slots with cp.async, and has no __syncthreads in the loop;
+//     streams its 512-byte chunks several ahead (registers or per-thread
+//     shared-memory slots), with no __syncthreads in the loop;
 //   - the CTA's 8 warps (128 columns) share one copy of x[0:M, K range] in
 //     shared memory, loaded once; rows past M are never loaded: ldmatrix
 //     addresses of rows ≥ M repeat row M-1, whose products are discarded;
@@ -22,10 +22,19 @@
 namespace wf::w4a16 {
 namespace {
 
-// 16-byte weight loads in flight per thread. They land in the thread's own
-// shared-memory slots (cp.async), not registers, so depth costs no occupancy;
-// slots are private to the thread, so the ring needs no barrier.
-constexpr int kRing = 8;
+// How a warp keeps weight loads in flight (GemmParams::variant; the harness
+// times them all, the library uses kDefaultVariant):
+//   0: 4 loads per thread in registers, L2 evict-first hint
+//   1: as 0, without the L2 hint
+//   2: 8 loads per thread in the thread's own shared-memory slots (cp.async;
+//      slots are private to the thread, so the ring needs no barrier)
+//   3: 8 loads per thread in registers, L2 evict-first hint
+constexpr int kVariants = 4;
+constexpr int kDefaultVariant = 0;
+constexpr int kSmemRing = 8;
+__host__ __device__ constexpr int ring_depth(int v) { return v == 2 || v == 3 ? 8 : 4; }
+__host__ __device__ constexpr int ctas_per_sm(int v) { return v == 2 ? 4 : v == 3 ? 2 : 3; }
+int variant_of(const GemmParams& p);
 constexpr int kWarps = 8;
 
 // (q - z) pairs for one packed word. fp16: the high nibble of each byte is
@@ -61,14 +70,16 @@ struct Unpack<__nv_bfloat16> {
 template <typename T>
 __device__ __forceinline__ float to_float(T v) { return static_cast<float>(v); }
 
-// Shared memory: x[M][chunks·64 + 8] (16-bit), then 256 threads × kRing × 16 B.
+// Shared memory: x[M][chunks·64 + 8] (16-bit), then (variant 2) 256 threads × 8 × 16 B.
 __host__ __device__ inline int ring_offset(int64_t m, int chunks_per_split) {
   return (int)((m * (chunks_per_split * 64 + 8) * 2 + 15) / 16 * 16);
 }
-inline int decode_smem_bytes(int64_t m, int chunks_per_split) { return ring_offset(m, chunks_per_split) + 256 * kRing * 16; }
+inline int decode_smem_bytes(int64_t m, int chunks_per_split, int variant) {
+  return ring_offset(m, chunks_per_split) + (variant == 2 ? 256 * kSmemRing * 16 : 0);
+}
 
-template <typename T, bool ASYM>
-__global__ void __launch_bounds__(256, 4) decode_kernel(const GemmParams p, const GemmPlan plan, int group_shift) {
+template <typename T, bool ASYM, int V>
+__global__ void __launch_bounds__(256, ctas_per_sm(V)) decode_kernel(const GemmParams p, const GemmPlan plan, int group_shift) {
   using N = Num<T>;
   using T2 = typename N::T2;
   extern __shared__ __align__(16) uint8_t smem[];
@@ -109,13 +120,6 @@ __global__ void __launch_bounds__(256, 4) decode_kernel(const GemmParams p, cons
     const T* abase = xs + arow * x_row + (lane / 16) * 8;
     const int gmask = p.group_size > 0 ? p.group_size - 1 : 0x7fffffff;
 
-    uint4* ring = reinterpret_cast<uint4*>(smem + ring_offset(p.m, plan.chunks_per_split)) + tid * kRing;
-#pragma unroll
-    for (int i = 0; i < kRing - 1; ++i) {
-      if (kc0 + i < kc1) ptx::cp_async16_evict_first(ring + i, wp + (int64_t)(kc0 + i) * 128, policy);
-      ptx::cp_async_commit();
-    }
-
     float part[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
     // The current group's subtrahends and scales, per column (n, n + 8). The
     // scales are loaded when the group starts and used when it ends, so the
@@ -146,32 +150,72 @@ __global__ void __launch_bounds__(256, 4) decode_kernel(const GemmParams p, cons
     int64_t grp = ((int64_t)kc0 * 64) >> group_shift;
     load_group(grp);
 
-    for (int base = kc0; base < kc1; base += kRing) {
+    auto process = [&](int kc, const uint4& wq) {
+      const T* a = abase + (kc - kc0) * 64;
 #pragma unroll
-      for (int i = 0; i < kRing; ++i) {
-        const int kc = base + i;
-        if (kc >= kc1) break;
-        ptx::cp_async_wait<kRing - 2>();  // chunk kc has landed in slot i
-        const uint4 wq = ring[i];
-        const int ahead = kc + kRing - 1;  // into slot (i - 1) mod kRing, consumed last iteration
-        if (ahead < kc1) ptx::cp_async16_evict_first(ring + (i + kRing - 1) % kRing, wp + (int64_t)ahead * 128, policy);
+      for (int j = 0; j < 4; ++j) {
+        const uint32_t word = j == 0 ? wq.x : j == 1 ? wq.y : j == 2 ? wq.z : wq.w;
+        uint32_t b[2][2];
+        Unpack<T>::word(word, zlo, zhi, b);
+        uint32_t af[4];
+        ptx::ldmatrix_x4(af, a + j * 16);
+        ptx::mma_16816<T>(part[0], af, b[0]);
+        ptx::mma_16816<T>(part[1], af, b[1]);
+        const int k_next = kc * 64 + 16 * j + 16;
+        if ((k_next & gmask) == 0 || k_next == kc1 * 64) {
+          flush();
+          grp = (int64_t)k_next >> group_shift;
+          if (k_next < kc1 * 64) load_group(grp);
+        }
+      }
+    };
+    auto fetch = [&](int kc) {
+      const uint32_t* src = wp + (int64_t)kc * 128;
+      if constexpr (V == 1) {
+        uint4 r;
+        asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];"
+                     : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w) : "l"(src));
+        return r;
+      } else {
+        return ptx::ldg_stream(src, policy);
+      }
+    };
+
+    if constexpr (V == 2) {
+      constexpr int R = kSmemRing;
+      uint4* ring = reinterpret_cast<uint4*>(smem + ring_offset(p.m, plan.chunks_per_split)) + tid * R;
+#pragma unroll
+      for (int i = 0; i < R - 1; ++i) {
+        if (kc0 + i < kc1) ptx::cp_async16_evict_first(ring + i, wp + (int64_t)(kc0 + i) * 128, policy);
         ptx::cp_async_commit();
-        const T* a = abase + (kc - kc0) * 64;
+      }
+      for (int base = kc0; base < kc1; base += R) {
 #pragma unroll
-        for (int j = 0; j < 4; ++j) {
-          const uint32_t word = j == 0 ? wq.x : j == 1 ? wq.y : j == 2 ? wq.z : wq.w;
-          uint32_t b[2][2];
-          Unpack<T>::word(word, zlo, zhi, b);
-          uint32_t af[4];
-          ptx::ldmatrix_x4(af, a + j * 16);
-          ptx::mma_16816<T>(part[0], af, b[0]);
-          ptx::mma_16816<T>(part[1], af, b[1]);
-          const int k_next = kc * 64 + 16 * j + 16;
-          if ((k_next & gmask) == 0 || k_next == kc1 * 64) {
-            flush();
-            grp = (int64_t)k_next >> group_shift;
-            if (k_next < kc1 * 64) load_group(grp);
-          }
+        for (int i = 0; i < R; ++i) {
+          const int kc = base + i;
+          if (kc >= kc1) break;
+          ptx::cp_async_wait<R - 2>();  // chunk kc has landed in slot i
+          const uint4 wq = ring[i];
+          const int ahead = kc + R - 1;  // into slot (i - 1) mod R, consumed last iteration
+          if (ahead < kc1) ptx::cp_async16_evict_first(ring + (i + R - 1) % R, wp + (int64_t)ahead * 128, policy);
+          ptx::cp_async_commit();
+          process(kc, wq);
+        }
+      }
+    } else {
+      constexpr int R = ring_depth(V);
+      uint4 ring[R];
+#pragma unroll
+      for (int i = 0; i < R; ++i)
+        if (kc0 + i < kc1) ring[i] = fetch(kc0 + i);
+      for (int base = kc0; base < kc1; base += R) {
+#pragma unroll
+        for (int i = 0; i < R; ++i) {
+          const int kc = base + i;
+          if (kc >= kc1) break;
+          const uint4 wq = ring[i];
+          if (kc + R < kc1) ring[i] = fetch(kc + R);
+          process(kc, wq);
         }
       }
     }
@@ -230,16 +274,18 @@ __global__ void __launch_bounds__(256, 4) decode_kernel(const GemmParams p, cons
 }
 
 
-template <typename T, bool ASYM>
+template <typename T, bool ASYM, int V>
 Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
-  auto kernel = decode_kernel<T, ASYM>;
-  const int smem = decode_smem_bytes(p.m, plan.chunks_per_split);
-  if (Status st = allow_max_smem<decode_kernel<T, ASYM>>(); !st.ok()) return st;
+  auto kernel = decode_kernel<T, ASYM, V>;
+  const int smem = decode_smem_bytes(p.m, plan.chunks_per_split, V);
+  if (Status st = allow_max_smem<decode_kernel<T, ASYM, V>>(); !st.ok()) return st;
   const int shift = p.group_size > 0 ? __builtin_ctz((unsigned)p.group_size) : 30;
   dim3 grid(1, (unsigned)plan.col_blocks, (unsigned)plan.split_k);
   kernel<<<grid, 256, smem, stream>>>(p, plan, shift);
   return check_launch("w4a16 decode gemm");
 }
+
+int variant_of(const GemmParams& p) { return p.variant > 0 && p.variant < kVariants ? p.variant : kDefaultVariant; }
 
 }  // namespace
 
@@ -250,12 +296,13 @@ GemmPlan plan_decode(const GemmParams& p) {
   plan.row_blocks = 1;
   plan.col_blocks = (p.n_pad / 16 + kWarps - 1) / kWarps;
   const int kc = (int)(p.k_pad / 64);
-  // Aim for 4 resident CTAs (32 warps) per SM, each warp ≥ 4 chunks long,
-  // without spilling into a partial extra wave; x for the K range must fit.
-  const int64_t slots = 4 * (int64_t)std::max(p.sm_count, 1);
+  // Fill the resident CTA slots, each warp ≥ 4 chunks long, without
+  // spilling into a partial extra wave; x for the K range must fit.
+  const int v = variant_of(p);
+  const int64_t slots = ctas_per_sm(v) * (int64_t)std::max(p.sm_count, 1);
   int split = (int)std::max<int64_t>(1, std::min<int64_t>(slots / plan.col_blocks, kc / 4));
-  // x and the ring must leave room for 4 CTAs per SM (227 KB).
-  while (split < kc && decode_smem_bytes(p.m, (kc + split - 1) / split) > 56 * 1024) ++split;
+  // x (and a shared-memory ring) must leave room for those CTAs (227 KB per SM).
+  while (split < kc && decode_smem_bytes(p.m, (kc + split - 1) / split, v) > 227 * 1024 / ctas_per_sm(v)) ++split;
   plan.chunks_per_split = (kc + split - 1) / split;
   plan.split_k = (kc + plan.chunks_per_split - 1) / plan.chunks_per_split;
   plan.workspace_bytes = plan.split_k > 1 ? (size_t)plan.split_k * p.m * p.n * sizeof(float) : 0;
@@ -263,11 +310,22 @@ GemmPlan plan_decode(const GemmParams& p) {
   return plan;
 }
 
+template <typename T, bool ASYM>
+Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
+  switch (variant_of(p)) {
+    case 0: return run<T, ASYM, 0>(p, plan, stream);
+    case 1: return run<T, ASYM, 1>(p, plan, stream);
+    case 2: return run<T, ASYM, 2>(p, plan, stream);
+    case 3: return run<T, ASYM, 3>(p, plan, stream);
+  }
+  return Status::fail(Code::InvalidArgument, "w4a16 decode: unknown variant");
+}
+
 Status launch_decode(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   switch (p.dtype) {
-    case DType::Float16: return p.zeros ? run<__half, true>(p, plan, stream) : run<__half, false>(p, plan, stream);
+    case DType::Float16: return p.zeros ? run_variant<__half, true>(p, plan, stream) : run_variant<__half, false>(p, plan, stream);
     case DType::BFloat16:
-      return p.zeros ? run<__nv_bfloat16, true>(p, plan, stream) : run<__nv_bfloat16, false>(p, plan, stream);
+      return p.zeros ? run_variant<__nv_bfloat16, true>(p, plan, stream) : run_variant<__nv_bfloat16, false>(p, plan, stream);
     default: return Status::fail(Code::UnsupportedDtype, "w4a16: activations must be float16 or bfloat16");
   }
 }

@@ -28,6 +28,7 @@ struct GemmParams {
   // per output tile that must be zero on entry (the kernel leaves it zero).
   float* workspace;
   int32_t* counters;
+  int variant;            // 0: the tuned default; others are experiments the harness times
 };
 
 // How a GEMM is cut across CTAs, so the caller can provide the scratch.
