@@ -58,7 +58,7 @@ export interface NativeBinding {
     dequantize(w: NativeBuffer, scales: NativeBuffer, zeros: NativeBuffer | null, perm: NativeBuffer | null, n: number, k: number,
       nPad: number, kPad: number, groupSize: number, dtype: number, out: NativeBuffer, stream: NativeStream): void;
     gemm(x: NativeBuffer, w: NativeBuffer, scales: NativeBuffer, zeros: NativeBuffer | null, bias: NativeBuffer | null, out: NativeBuffer,
-      m: number, n: number, k: number, nPad: number, kPad: number, groupSize: number, dtype: number, counters: NativeBuffer, stream: NativeStream): void;
+      m: number, n: number, k: number, nPad: number, kPad: number, groupSize: number, dtype: number, scratch: NativeBuffer, stream: NativeStream): void;
     gather(x: NativeBuffer, perm: NativeBuffer, out: NativeBuffer, m: number, k: number, dtype: number, stream: NativeStream): void;
   };
 }

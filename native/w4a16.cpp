@@ -112,7 +112,7 @@ Napi::Value dequantize(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// gemm(x, w, scales, zeros, bias, out, m, n, k, nPad, kPad, gs, dtype, counters, stream)
+// gemm(x, w, scales, zeros, bias, out, m, n, k, nPad, kPad, gs, dtype, scratch, stream)
 Napi::Value gemm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Stream* st = unwrap_stream(env, info[14], "stream");
@@ -134,9 +134,12 @@ Napi::Value gemm(const Napi::CallbackInfo& info) {
   check_cuda(env, cudaDeviceGetAttribute(&p.sm_count, cudaDevAttrMultiProcessorCount, dev), "cudaDeviceGetAttribute", dev);
   const GemmPlan plan = plan_gemm(p);
   cudaStream_t stream = st->handle->stream;
-  if (plan.split_k > 1) {
-    p.counters = static_cast<int32_t*>(buffer_ptr(env, info[13], "split-K counters", dev, (size_t)plan.counters * 4));
-    // Partials live only for this launch: stream-ordered pool memory.
+  // Persistent per-stream scratch from the QuantizedWeight: counters, then
+  // the decode kernel's zeroed sums. Both are left zeroed by the kernel.
+  int32_t* scratch = static_cast<int32_t*>(buffer_ptr(env, info[13], "GEMM scratch", dev, gemm_scratch_bytes(p.m, s.n_pad)));
+  p.counters = scratch;
+  if (plan.split_k > 1 && !plan.workspace_zeroed) {
+    // The tiled kernel's partials live only for this launch: stream-ordered pool memory.
     void* ws = nullptr;
     check_cuda(env, cudaMallocAsync(&ws, plan.workspace_bytes, stream), "w4a16 workspace", dev);
     p.workspace = static_cast<float*>(ws);
@@ -144,6 +147,7 @@ Napi::Value gemm(const Napi::CallbackInfo& info) {
     cudaFreeAsync(ws, stream);
     check_status(env, status, "gemmW4A16", dev);
   } else {
+    p.workspace = reinterpret_cast<float*>(scratch + gemm_counter_bound(p.m, s.n_pad));
     check_status(env, launch_gemm(p, plan, stream), "gemmW4A16", dev);
   }
   return env.Undefined();

@@ -39,7 +39,8 @@ struct GemmPlan {
   int64_t col_blocks;     // of kGemmBlockN columns
   int split_k;            // CTAs sharing one output tile along K
   int chunks_per_split;   // 64-wide K chunks per CTA
-  size_t workspace_bytes; // split_k > 1: split_k · M · N floats
+  size_t workspace_bytes; // split_k > 1: tiled: split_k · M · N floats; decode: M · N floats
+  bool workspace_zeroed;  // decode: workspace must be zero on entry (and is left zero)
   int64_t counters;       // split_k > 1: row_blocks · col_blocks
 };
 constexpr int kGemmBlockN = 256;        // columns per CTA, tiled kernel
@@ -50,6 +51,9 @@ inline int64_t gemm_counter_bound(int64_t m, int64_t n_pad) {
   const int64_t decode = (n_pad + kDecodeBlockN - 1) / kDecodeBlockN;
   return tiled > decode ? tiled : decode;
 }
+// The caller's persistent, zero-initialised scratch for GEMMs of up to m rows
+// (one per stream): counters, then the decode kernel's [16][N_pad] fp32 sums.
+inline size_t gemm_scratch_bytes(int64_t m, int64_t n_pad) { return (size_t)(gemm_counter_bound(m, n_pad) + 16 * n_pad) * 4; }
 GemmPlan plan_gemm(const GemmParams& p);
 Status launch_gemm(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream);
 

@@ -55,7 +55,7 @@ export function gemmW4A16(x: Tensor, qw: QuantizedWeight, opts: GemmW4A16Options
     b.gather(x.buffer, parts.perm.buffer, input.buffer, m, qw.k, dtype, stream);
   }
   b.gemm(input.buffer, parts.packed.buffer, parts.scales.buffer, parts.zeros?.buffer ?? null, opts.bias?.buffer ?? null, out.buffer,
-    m, qw.n, qw.k, qw.nPad, qw.kPad, qw.groupCode, dtype, qw.counters(stream, m).buffer, stream);
+    m, qw.n, qw.k, qw.nPad, qw.kPad, qw.groupCode, dtype, qw.scratch(stream, m).buffer, stream);
   if (input !== x) input.dispose();
   return out;
 }

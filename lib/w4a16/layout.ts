@@ -75,3 +75,6 @@ export const DECODE_BLOCK_N = 128;
 /** Split-K arrival counters a GEMM of up to `m` rows may need (gemm_counter_bound). */
 export const gemmCounterBound = (m: number, nPad: number): number =>
   Math.max(Math.ceil(m / 16) * Math.ceil(nPad / GEMM_BLOCK_N), Math.ceil(nPad / DECODE_BLOCK_N));
+
+/** Bytes of a GEMM's persistent zeroed scratch for up to `m` rows (gemm_scratch_bytes). */
+export const gemmScratchBytes = (m: number, nPad: number): number => (gemmCounterBound(m, nPad) + 16 * nPad) * 4;

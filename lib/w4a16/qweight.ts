@@ -10,7 +10,7 @@ import { streamFor, type Stream } from '../stream.js';
 import { empty, tensor, Tensor } from '../tensor.js';
 import type { NativeStream } from '../native.js';
 import type { NaturalW4, ScaleDType } from './host.js';
-import { gemmCounterBound, groupCount, LAYOUT, LAYOUT_VERSION } from './layout.js';
+import { gemmScratchBytes, groupCount, LAYOUT, LAYOUT_VERSION } from './layout.js';
 
 export interface QuantizedParts {
   packed: Tensor; // int4 [nPad, kPad]
@@ -35,9 +35,9 @@ export class QuantizedWeight {
   /** Rows of K were permuted (GPTQ act-order); activations are permuted to match. */
   readonly actOrder: boolean;
   #parts: QuantizedParts | null;
-  // Split-K arrival counters, zero between GEMMs; one set per stream, so GEMMs
-  // on different streams never share them.
-  #counters = new Map<NativeStream, Tensor>();
+  // GEMM scratch (split-K counters and sums), zero between GEMMs; one per
+  // stream, so GEMMs on different streams never share it.
+  #scratch = new Map<NativeStream, Tensor>();
 
   /** @internal use quantizeW4, fromGptq or fromAwq. */
   constructor(meta: { n: number; k: number; nPad: number; kPad: number; groupSize: number; dtype: ScaleDType; device: number }, parts: QuantizedParts) {
@@ -77,15 +77,15 @@ export class QuantizedWeight {
     return out;
   }
 
-  /** @internal zeroed counters for a GEMM of m rows on `stream`. */
-  counters(stream: NativeStream, m: number): Tensor {
-    const need = gemmCounterBound(m, this.nPad);
-    let c = this.#counters.get(stream);
-    if (!c || c.numel < need) {
+  /** @internal zeroed scratch for a GEMM of m rows on `stream`. */
+  scratch(stream: NativeStream, m: number): Tensor {
+    const need = gemmScratchBytes(m, this.nPad);
+    let c = this.#scratch.get(stream);
+    if (!c || c.nbytes < need) {
       c?.dispose();
-      c = new Tensor([Math.max(need, gemmCounterBound(256, this.nPad))], 'int32', this.device, stream);
+      c = new Tensor([Math.max(need, gemmScratchBytes(256, this.nPad))], 'uint8', this.device, stream);
       native().fillBytes(c.buffer, 0, stream);
-      this.#counters.set(stream, c);
+      this.#scratch.set(stream, c);
     }
     return c;
   }
@@ -99,8 +99,8 @@ export class QuantizedWeight {
   dispose(): void {
     if (!this.#parts) return;
     for (const t of Object.values(this.#parts)) t?.dispose();
-    for (const c of this.#counters.values()) c.dispose();
-    this.#counters.clear();
+    for (const c of this.#scratch.values()) c.dispose();
+    this.#scratch.clear();
     this.#parts = null;
   }
 
