@@ -22,22 +22,15 @@
 namespace wf::w4a16 {
 namespace {
 
-// How a warp keeps weight loads in flight (GemmParams::variant; the harness
-// times them all, the library uses kDefaultVariant):
-//   0: 4 loads per thread in registers, L2 evict-first hint
-//   1: as 0, without the L2 hint
-//   2: 8 loads per thread in the thread's own shared-memory slots (cp.async;
-//      slots are private to the thread, so the ring needs no barrier)
-//   3: 8 loads per thread in registers, L2 evict-first hint
-//   4: as 0 but loads only (no math): the memory ceiling of this access order
-//   5: loads only, reading chunks in K-chunk-major order ((kc·NT + nt)·512 B),
-//      the order a layout with K outermost would give
-constexpr int kVariants = 6;
-constexpr int kDefaultVariant = 0;
-constexpr int kSmemRing = 8;
-__host__ __device__ constexpr int ring_depth(int v) { return v == 2 || v == 3 ? 8 : 4; }
-__host__ __device__ constexpr int ctas_per_sm(int v) { return v == 2 ? 4 : v == 3 ? 2 : 3; }
-__host__ __device__ constexpr bool loads_only(int v) { return v == 4 || v == 5; }
+// Loads in flight per thread: 4 × 16 B in registers. Measured on H100
+// (bench/RESULTS.md): an 8-deep register ring (fewer CTAs fit) and an 8-deep
+// per-thread cp.async ring in shared memory were both slower, and the order
+// in which chunks are read made no difference.
+constexpr int kRing = 4;
+constexpr int kCtasPerSm = 4;
+// GemmParams::variant 1 is a probe for the harness: the same loads with no
+// math, i.e. the memory ceiling of this kernel's access pattern.
+constexpr int kVariants = 2;
 int variant_of(const GemmParams& p);
 constexpr int kWarps = 8;
 
@@ -74,16 +67,11 @@ struct Unpack<__nv_bfloat16> {
 template <typename T>
 __device__ __forceinline__ float to_float(T v) { return static_cast<float>(v); }
 
-// Shared memory: x[M][chunks·64 + 8] (16-bit), then (variant 2) 256 threads × 8 × 16 B.
-__host__ __device__ inline int ring_offset(int64_t m, int chunks_per_split) {
-  return (int)((m * (chunks_per_split * 64 + 8) * 2 + 15) / 16 * 16);
-}
-inline int decode_smem_bytes(int64_t m, int chunks_per_split, int variant) {
-  return ring_offset(m, chunks_per_split) + (variant == 2 ? 256 * kSmemRing * 16 : 0);
-}
+// Shared memory: x[M][chunks·64 + 8] (16-bit).
+inline int decode_smem_bytes(int64_t m, int chunks_per_split) { return (int)(m * (chunks_per_split * 64 + 8) * 2); }
 
 template <typename T, bool ASYM, int V>
-__global__ void __launch_bounds__(256, ctas_per_sm(V)) decode_kernel(const GemmParams p, const GemmPlan plan, int group_shift) {
+__global__ void __launch_bounds__(256, kCtasPerSm) decode_kernel(const GemmParams p, const GemmPlan plan, int group_shift) {
   using N = Num<T>;
   using T2 = typename N::T2;
   extern __shared__ __align__(16) uint8_t smem[];
@@ -100,21 +88,31 @@ __global__ void __launch_bounds__(256, ctas_per_sm(V)) decode_kernel(const GemmP
   const T* x = static_cast<const T*>(p.x);
   T* xs = reinterpret_cast<T*>(smem);
 
-  // x[0:M, K range] -> smem, zero past K.
+  const bool active = nt < NT;
+  const uint64_t policy = ptx::evict_first_policy();
+  const uint32_t* wp = p.w + (nt * KC) * 128 + lane * 4;
+  auto fetch = [&](int kc) { return ptx::ldg_stream(wp + (int64_t)kc * 128, policy); };
+  // Weights first: their DRAM latency then covers the x staging below.
+  uint4 ring[kRing];
+  if (active) {
+#pragma unroll
+    for (int i = 0; i < kRing; ++i)
+      if (kc0 + i < kc1) ring[i] = fetch(kc0 + i);
+  }
+
+  // x[0:M, K range] -> smem, zero past K; cp.async keeps all of it in flight.
   for (int i = tid; i < m * (krange / 8); i += 256) {
     const int r = i / (krange / 8), c = (i % (krange / 8)) * 8;
     const int64_t gk = (int64_t)kc0 * 64 + c;
-    uint4 v = make_uint4(0, 0, 0, 0);
-    if (gk < p.k) v = *reinterpret_cast<const uint4*>(x + r * p.k + gk);
-    *reinterpret_cast<uint4*>(xs + r * x_row + c) = v;
+    const bool ok = gk < p.k;
+    ptx::cp_async16_zfill(xs + r * x_row + c, ok ? x + r * p.k + gk : x, ok ? 16 : 0);
   }
+  ptx::cp_async_commit();
+  ptx::cp_async_wait<0>();
   __syncthreads();
 
   float acc[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
-  const bool active = nt < NT;
   if (active) {
-    const uint64_t policy = ptx::evict_first_policy();
-    const uint32_t* wp = p.w + (nt * KC) * 128 + lane * 4;
     // scale_index(grp, n) = ((grp·NT + nt)·8 + n % 8)·2 + (n % 16) / 8. Zero
     // points are needed where B is built (column g of each n8 tile), scales
     // where the accumulators live (columns 2t, 2t+1 of each n8 tile).
@@ -173,69 +171,26 @@ __global__ void __launch_bounds__(256, ctas_per_sm(V)) decode_kernel(const GemmP
         }
       }
     };
-    auto fetch = [&](int kc) {
-      const uint32_t* src = V == 5 ? p.w + (((int64_t)kc * NT + nt) * 32 + lane) * 4 : wp + (int64_t)kc * 128;
-      if constexpr (V == 1) {
-        uint4 r;
-        asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];"
-                     : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w) : "l"(src));
-        return r;
-      } else {
-        return ptx::ldg_stream(src, policy);
-      }
-    };
-
-    if constexpr (V == 2) {
-      constexpr int R = kSmemRing;
-      uint4* ring = reinterpret_cast<uint4*>(smem + ring_offset(p.m, plan.chunks_per_split)) + tid * R;
-#pragma unroll
-      for (int i = 0; i < R - 1; ++i) {
-        if (kc0 + i < kc1) ptx::cp_async16_evict_first(ring + i, wp + (int64_t)(kc0 + i) * 128, policy);
-        ptx::cp_async_commit();
-      }
-      for (int base = kc0; base < kc1; base += R) {
-#pragma unroll
-        for (int i = 0; i < R; ++i) {
-          const int kc = base + i;
-          if (kc >= kc1) break;
-          ptx::cp_async_wait<R - 2>();  // chunk kc has landed in slot i
-          const uint4 wq = ring[i];
-          const int ahead = kc + R - 1;  // into slot (i - 1) mod R, consumed last iteration
-          if (ahead < kc1) ptx::cp_async16_evict_first(ring + (i + R - 1) % R, wp + (int64_t)ahead * 128, policy);
-          ptx::cp_async_commit();
-          process(kc, wq);
-        }
-      }
-    } else if constexpr (loads_only(V)) {
-      constexpr int R = ring_depth(V);
-      uint4 ring[R];
+    if constexpr (V == 1) {
       uint32_t sink = 0;
+      for (int base = kc0; base < kc1; base += kRing) {
 #pragma unroll
-      for (int i = 0; i < R; ++i)
-        if (kc0 + i < kc1) ring[i] = fetch(kc0 + i);
-      for (int base = kc0; base < kc1; base += R) {
-#pragma unroll
-        for (int i = 0; i < R; ++i) {
+        for (int i = 0; i < kRing; ++i) {
           const int kc = base + i;
           if (kc >= kc1) break;
           sink ^= ring[i].x ^ ring[i].y ^ ring[i].z ^ ring[i].w;
-          if (kc + R < kc1) ring[i] = fetch(kc + R);
+          if (kc + kRing < kc1) ring[i] = fetch(kc + kRing);
         }
       }
       acc[0][0] = __uint_as_float(sink & 0x3fffffffu) * 0.f;
     } else {
-      constexpr int R = ring_depth(V);
-      uint4 ring[R];
+      for (int base = kc0; base < kc1; base += kRing) {
 #pragma unroll
-      for (int i = 0; i < R; ++i)
-        if (kc0 + i < kc1) ring[i] = fetch(kc0 + i);
-      for (int base = kc0; base < kc1; base += R) {
-#pragma unroll
-        for (int i = 0; i < R; ++i) {
+        for (int i = 0; i < kRing; ++i) {
           const int kc = base + i;
           if (kc >= kc1) break;
           const uint4 wq = ring[i];
-          if (kc + R < kc1) ring[i] = fetch(kc + R);
+          if (kc + kRing < kc1) ring[i] = fetch(kc + kRing);
           process(kc, wq);
         }
       }
@@ -302,7 +257,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(V)) decode_kernel(const GemmP
 template <typename T, bool ASYM, int V>
 Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   auto kernel = decode_kernel<T, ASYM, V>;
-  const int smem = decode_smem_bytes(p.m, plan.chunks_per_split, V);
+  const int smem = decode_smem_bytes(p.m, plan.chunks_per_split);
   if (Status st = allow_max_smem<decode_kernel<T, ASYM, V>>(); !st.ok()) return st;
   const int shift = p.group_size > 0 ? __builtin_ctz((unsigned)p.group_size) : 30;
   dim3 grid(1, (unsigned)plan.col_blocks, (unsigned)plan.split_k);
@@ -310,7 +265,7 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   return check_launch("w4a16 decode gemm");
 }
 
-int variant_of(const GemmParams& p) { return p.variant > 0 && p.variant < kVariants ? p.variant : kDefaultVariant; }
+int variant_of(const GemmParams& p) { return p.variant > 0 && p.variant < kVariants ? p.variant : 0; }
 
 }  // namespace
 
@@ -323,11 +278,10 @@ GemmPlan plan_decode(const GemmParams& p) {
   const int kc = (int)(p.k_pad / 64);
   // Fill the resident CTA slots, each warp ≥ 4 chunks long, without
   // spilling into a partial extra wave; x for the K range must fit.
-  const int v = variant_of(p);
-  const int64_t slots = ctas_per_sm(v) * (int64_t)std::max(p.sm_count, 1);
+  const int64_t slots = kCtasPerSm * (int64_t)std::max(p.sm_count, 1);
   int split = (int)std::max<int64_t>(1, std::min<int64_t>(slots / plan.col_blocks, kc / 4));
   // x (and a shared-memory ring) must leave room for those CTAs (227 KB per SM).
-  while (split < kc && decode_smem_bytes(p.m, (kc + split - 1) / split, v) > 227 * 1024 / ctas_per_sm(v)) ++split;
+  while (split < kc && decode_smem_bytes(p.m, (kc + split - 1) / split) > 227 * 1024 / kCtasPerSm - 1024) ++split;
   plan.chunks_per_split = (kc + split - 1) / split;
   plan.split_k = (kc + plan.chunks_per_split - 1) / plan.chunks_per_split;
   // Workspace and counters come zeroed from the caller's scratch (see
@@ -343,10 +297,6 @@ Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
   switch (variant_of(p)) {
     case 0: return run<T, ASYM, 0>(p, plan, stream);
     case 1: return run<T, ASYM, 1>(p, plan, stream);
-    case 2: return run<T, ASYM, 2>(p, plan, stream);
-    case 3: return run<T, ASYM, 3>(p, plan, stream);
-    case 4: return run<T, ASYM, 4>(p, plan, stream);
-    case 5: return run<T, ASYM, 5>(p, plan, stream);
   }
   return Status::fail(Code::InvalidArgument, "w4a16 decode: unknown variant");
 }
