@@ -293,7 +293,7 @@ Status dispatch_asym(const GemmParams& p, const GemmPlan& plan, cudaStream_t s) 
 }  // namespace
 
 GemmPlan plan_gemm(const GemmParams& p) {
-  if (p.m <= 16) return plan_decode(p);
+  if (p.m <= kDecodeMaxRows) return plan_decode(p);
   GemmPlan plan{};
   plan.rows_per_block = rows_for(p.m);
   plan.row_blocks = (p.m + plan.rows_per_block - 1) / plan.rows_per_block;
@@ -323,7 +323,7 @@ Status launch_gemm(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
     return Status::fail(Code::UnsupportedShape, "w4a16: problem too large for one launch");
   if (plan.split_k > 1 && (!p.workspace || !p.counters))
     return Status::fail(Code::InvalidArgument, "w4a16: split-K needs workspace and counters");
-  if (plan.decode) return p.m <= 16 ? launch_decode(p, plan, stream) : Status::fail(Code::InvalidArgument, "w4a16: decode plan for M > 16");
+  if (plan.decode) return p.m <= kDecodeMaxRows ? launch_decode(p, plan, stream) : Status::fail(Code::InvalidArgument, "w4a16: decode plan for M > 64");
   switch (p.dtype) {
     case DType::Float16: return dispatch_asym<__half>(p, plan, stream);
     case DType::BFloat16: return dispatch_asym<__nv_bfloat16>(p, plan, stream);

@@ -1,5 +1,5 @@
-// W4A16 GEMM for decode-sized batches (M ≤ 16): a barrier-free streaming
-// kernel. At M ≤ 16 the GEMM is a pass over the weights; on H100 each SM must
+// W4A16 GEMM for decode-sized batches (M ≤ 64): a barrier-free streaming
+// kernel. At small M the GEMM is a pass over the weights; on H100 each SM must
 // take in ~22 GB/s of them, so the kernel keeps many independent loads in
 // flight and spends few instructions per byte:
 //
@@ -27,7 +27,9 @@ namespace {
 // per-thread cp.async ring in shared memory were both slower, and the order
 // in which chunks are read made no difference.
 constexpr int kRing = 4;
-constexpr int kCtasPerSm = 4;
+// 16-row tiles per CTA (MT) set the register budget: 4 CTAs per SM at MT = 1,
+// 2 at MT = 2 or 4 (more accumulators).
+__host__ __device__ constexpr int ctas_per_sm(int mt) { return mt == 1 ? 4 : 2; }
 // GemmParams::variant 1 is a probe for the harness: the same loads with no
 // math, i.e. the memory ceiling of this kernel's access pattern.
 constexpr int kVariants = 2;
@@ -70,8 +72,8 @@ __device__ __forceinline__ float to_float(T v) { return static_cast<float>(v); }
 // Shared memory: x[M][chunks·64 + 8] (16-bit).
 inline int decode_smem_bytes(int64_t m, int chunks_per_split) { return (int)(m * (chunks_per_split * 64 + 8) * 2); }
 
-template <typename T, bool ASYM, int V>
-__global__ void __launch_bounds__(256, kCtasPerSm) decode_kernel(const GemmParams p, const GemmPlan plan, int group_shift) {
+template <typename T, bool ASYM, int MT, int V>
+__global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const GemmParams p, const GemmPlan plan, int group_shift) {
   using N = Num<T>;
   using T2 = typename N::T2;
   extern __shared__ __align__(16) uint8_t smem[];
@@ -111,18 +113,20 @@ __global__ void __launch_bounds__(256, kCtasPerSm) decode_kernel(const GemmParam
   ptx::cp_async_wait<0>();
   __syncthreads();
 
-  float acc[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+  float acc[MT][2][4] = {};
   if (active) {
     // scale_index(grp, n) = ((grp·NT + nt)·8 + n % 8)·2 + (n % 16) / 8. Zero
     // points are needed where B is built (column g of each n8 tile), scales
     // where the accumulators live (columns 2t, 2t+1 of each n8 tile).
     const int64_t zoff = (nt * 8 + g) * 2, soff = (nt * 8 + 2 * t) * 2;
     const int64_t sstride = NT * 16;  // one group further
-    const int arow = min(lane % 16, m - 1);
-    const T* abase = xs + arow * x_row + (lane / 16) * 8;
+    // ldmatrix row addresses past M repeat row M-1 (their products are discarded).
+    const T* abase[MT];
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt) abase[mt] = xs + min(mt * 16 + lane % 16, m - 1) * x_row + (lane / 16) * 8;
     const int gmask = p.group_size > 0 ? p.group_size - 1 : 0x7fffffff;
 
-    float part[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+    float part[MT][2][4] = {};
     // The current group's subtrahends and scales, per column (n, n + 8). The
     // scales are loaded when the group starts and used when it ends, so the
     // load latency hides behind the group's math.
@@ -142,27 +146,32 @@ __global__ void __launch_bounds__(256, kCtasPerSm) decode_kernel(const GemmParam
     };
     auto flush = [&]() {
 #pragma unroll
-      for (int h = 0; h < 2; ++h)
+      for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          acc[h][e] = fmaf(scale[h][e & 1], part[h][e], acc[h][e]);
-          part[h][e] = 0.f;
-        }
+        for (int h = 0; h < 2; ++h)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            acc[mt][h][e] = fmaf(scale[h][e & 1], part[mt][h][e], acc[mt][h][e]);
+            part[mt][h][e] = 0.f;
+          }
     };
     int64_t grp = ((int64_t)kc0 * 64) >> group_shift;
     load_group(grp);
 
     auto process = [&](int kc, const uint4& wq) {
-      const T* a = abase + (kc - kc0) * 64;
+      const int col = (kc - kc0) * 64;
 #pragma unroll
       for (int j = 0; j < 4; ++j) {
         const uint32_t word = j == 0 ? wq.x : j == 1 ? wq.y : j == 2 ? wq.z : wq.w;
         uint32_t b[2][2];
         Unpack<T>::word(word, zlo, zhi, b);
-        uint32_t af[4];
-        ptx::ldmatrix_x4(af, a + j * 16);
-        ptx::mma_16816<T>(part[0], af, b[0]);
-        ptx::mma_16816<T>(part[1], af, b[1]);
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+          uint32_t af[4];
+          ptx::ldmatrix_x4(af, abase[mt] + col + j * 16);
+          ptx::mma_16816<T>(part[mt][0], af, b[0]);
+          ptx::mma_16816<T>(part[mt][1], af, b[1]);
+        }
         const int k_next = kc * 64 + 16 * j + 16;
         if ((k_next & gmask) == 0 || k_next == kc1 * 64) {
           flush();
@@ -182,7 +191,7 @@ __global__ void __launch_bounds__(256, kCtasPerSm) decode_kernel(const GemmParam
           if (kc + kRing < kc1) ring[i] = fetch(kc + kRing);
         }
       }
-      acc[0][0] = __uint_as_float(sink & 0x3fffffffu) * 0.f;
+      acc[0][0][0] = __uint_as_float(sink & 0x3fffffffu) * 0.f;
     } else {
       for (int base = kc0; base < kc1; base += kRing) {
 #pragma unroll
@@ -197,10 +206,12 @@ __global__ void __launch_bounds__(256, kCtasPerSm) decode_kernel(const GemmParam
     }
   }
 
-  // Accumulator e of tile h: row g + 8·(e ≥ 2), column nt·16 + 8h + 2t + (e & 1).
+  // Accumulator e of (mt, h): row 16·mt + g + 8·(e ≥ 2), column nt·16 + 8h + 2t + (e & 1).
   const T* bias = static_cast<const T*>(p.bias);
   T* out = static_cast<T*>(p.out);
   const int64_t c0 = nt * 16 + 2 * t;
+  auto row_of = [&](int mt, int e) { return mt * 16 + g + (e >= 2 ? 8 : 0); };
+  auto col_of = [&](int h, int e) { return c0 + 8 * h + (e & 1); };
   if (plan.split_k > 1) {
     // The split partials meet in a zeroed fp32 workspace [M][N] through
     // fire-and-forget atomic adds (RED: no round trip). The last CTA of the
@@ -209,13 +220,15 @@ __global__ void __launch_bounds__(256, kCtasPerSm) decode_kernel(const GemmParam
     // instead costs the last CTA split_k dependent L2 round trips: ~10 µs.)
     if (active) {
 #pragma unroll
-      for (int h = 0; h < 2; ++h)
+      for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          const int r = g + (e >= 2 ? 8 : 0);
-          const int64_t c = c0 + 8 * h + (e & 1);
-          if (r < m && c < p.n) atomicAdd(p.workspace + r * p.n + c, acc[h][e]);
-        }
+        for (int h = 0; h < 2; ++h)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            const int r = row_of(mt, e);
+            const int64_t c = col_of(h, e);
+            if (r < m && c < p.n) atomicAdd(p.workspace + r * p.n + c, acc[mt][h][e]);
+          }
     }
     __threadfence();
     __syncthreads();
@@ -228,37 +241,40 @@ __global__ void __launch_bounds__(256, kCtasPerSm) decode_kernel(const GemmParam
     if (tid == 0) *counter = 0;
     if (!active) return;
 #pragma unroll
-    for (int h = 0; h < 2; ++h)
+    for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const int r = g + (e >= 2 ? 8 : 0);
-        const int64_t c = c0 + 8 * h + (e & 1);
-        if (r >= m || c >= p.n) continue;
-        float* w = p.workspace + r * p.n + c;
-        acc[h][e] = __ldcg(w);
-        __stcg(w, 0.f);
-      }
+      for (int h = 0; h < 2; ++h)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const int r = row_of(mt, e);
+          const int64_t c = col_of(h, e);
+          if (r >= m || c >= p.n) continue;
+          float* w = p.workspace + r * p.n + c;
+          acc[mt][h][e] = __ldcg(w);
+          __stcg(w, 0.f);
+        }
   }
   if (!active) return;
 #pragma unroll
-  for (int h = 0; h < 2; ++h)
+  for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-    for (int e = 0; e < 4; ++e) {
-      const int r = g + (e >= 2 ? 8 : 0);
-      const int64_t c = c0 + 8 * h + (e & 1);
-      if (r >= m || c >= p.n) continue;
-      float v = acc[h][e];
-      if (bias) v += to_float(bias[c]);
-      out[r * p.n + c] = static_cast<T>(v);
-    }
+    for (int h = 0; h < 2; ++h)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int r = row_of(mt, e);
+        const int64_t c = col_of(h, e);
+        if (r >= m || c >= p.n) continue;
+        float v = acc[mt][h][e];
+        if (bias) v += to_float(bias[c]);
+        out[r * p.n + c] = static_cast<T>(v);
+      }
 }
 
-
-template <typename T, bool ASYM, int V>
+template <typename T, bool ASYM, int MT, int V>
 Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
-  auto kernel = decode_kernel<T, ASYM, V>;
+  auto kernel = decode_kernel<T, ASYM, MT, V>;
   const int smem = decode_smem_bytes(p.m, plan.chunks_per_split);
-  if (Status st = allow_max_smem<decode_kernel<T, ASYM, V>>(); !st.ok()) return st;
+  if (Status st = allow_max_smem<decode_kernel<T, ASYM, MT, V>>(); !st.ok()) return st;
   const int shift = p.group_size > 0 ? __builtin_ctz((unsigned)p.group_size) : 30;
   dim3 grid(1, (unsigned)plan.col_blocks, (unsigned)plan.split_k);
   kernel<<<grid, 256, smem, stream>>>(p, plan, shift);
@@ -272,16 +288,17 @@ int variant_of(const GemmParams& p) { return p.variant > 0 && p.variant < kVaria
 GemmPlan plan_decode(const GemmParams& p) {
   GemmPlan plan{};
   plan.decode = true;
-  plan.rows_per_block = 16;
+  plan.rows_per_block = p.m <= 16 ? 16 : p.m <= 32 ? 32 : 64;
+  const int cps_slots = ctas_per_sm(plan.rows_per_block / 16);
   plan.row_blocks = 1;
   plan.col_blocks = (p.n_pad / 16 + kWarps - 1) / kWarps;
   const int kc = (int)(p.k_pad / 64);
   // Fill the resident CTA slots, each warp ≥ 4 chunks long, without
   // spilling into a partial extra wave; x for the K range must fit.
-  const int64_t slots = kCtasPerSm * (int64_t)std::max(p.sm_count, 1);
+  const int64_t slots = cps_slots * (int64_t)std::max(p.sm_count, 1);
   int split = (int)std::max<int64_t>(1, std::min<int64_t>(slots / plan.col_blocks, kc / 4));
   // x (and a shared-memory ring) must leave room for those CTAs (227 KB per SM).
-  while (split < kc && decode_smem_bytes(p.m, (kc + split - 1) / split) > 227 * 1024 / kCtasPerSm - 1024) ++split;
+  while (split < kc && decode_smem_bytes(p.m, (kc + split - 1) / split) > 227 * 1024 / cps_slots - 1024) ++split;
   plan.chunks_per_split = (kc + split - 1) / split;
   plan.split_k = (kc + plan.chunks_per_split - 1) / plan.chunks_per_split;
   // Workspace and counters come zeroed from the caller's scratch (see
@@ -292,20 +309,30 @@ GemmPlan plan_decode(const GemmParams& p) {
   return plan;
 }
 
-template <typename T, bool ASYM>
+template <typename T, bool ASYM, int MT>
 Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   switch (variant_of(p)) {
-    case 0: return run<T, ASYM, 0>(p, plan, stream);
-    case 1: return run<T, ASYM, 1>(p, plan, stream);
+    case 0: return run<T, ASYM, MT, 0>(p, plan, stream);
+    case 1: return run<T, ASYM, MT, 1>(p, plan, stream);
   }
   return Status::fail(Code::InvalidArgument, "w4a16 decode: unknown variant");
 }
 
+template <typename T, bool ASYM>
+Status run_rows(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
+  switch (plan.rows_per_block) {
+    case 16: return run_variant<T, ASYM, 1>(p, plan, stream);
+    case 32: return run_variant<T, ASYM, 2>(p, plan, stream);
+    case 64: return run_variant<T, ASYM, 4>(p, plan, stream);
+  }
+  return Status::fail(Code::UnsupportedShape, "w4a16 decode: M must be at most 64");
+}
+
 Status launch_decode(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   switch (p.dtype) {
-    case DType::Float16: return p.zeros ? run_variant<__half, true>(p, plan, stream) : run_variant<__half, false>(p, plan, stream);
+    case DType::Float16: return p.zeros ? run_rows<__half, true>(p, plan, stream) : run_rows<__half, false>(p, plan, stream);
     case DType::BFloat16:
-      return p.zeros ? run_variant<__nv_bfloat16, true>(p, plan, stream) : run_variant<__nv_bfloat16, false>(p, plan, stream);
+      return p.zeros ? run_rows<__nv_bfloat16, true>(p, plan, stream) : run_rows<__nv_bfloat16, false>(p, plan, stream);
     default: return Status::fail(Code::UnsupportedDtype, "w4a16: activations must be float16 or bfloat16");
   }
 }

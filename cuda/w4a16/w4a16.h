@@ -33,7 +33,7 @@ struct GemmParams {
 
 // How a GEMM is cut across CTAs, so the caller can provide the scratch.
 struct GemmPlan {
-  bool decode;            // M ≤ 16: the streaming kernel (gemm_decode.cu)
+  bool decode;            // M ≤ kDecodeMaxRows: the streaming kernel (gemm_decode.cu)
   int rows_per_block;     // 16, 32 or 64
   int64_t row_blocks;
   int64_t col_blocks;     // of kGemmBlockN columns
@@ -45,6 +45,7 @@ struct GemmPlan {
 };
 constexpr int kGemmBlockN = 256;        // columns per CTA, tiled kernel
 constexpr int kDecodeBlockN = 128;      // columns per CTA, decode kernel
+constexpr int kDecodeMaxRows = 64;      // M up to this runs on the decode kernel
 // Upper bound of plan.counters for any M ≤ m: what a caller allocates once.
 inline int64_t gemm_counter_bound(int64_t m, int64_t n_pad) {
   const int64_t tiled = ((m + 15) / 16) * ((n_pad + kGemmBlockN - 1) / kGemmBlockN);
@@ -52,13 +53,15 @@ inline int64_t gemm_counter_bound(int64_t m, int64_t n_pad) {
   return tiled > decode ? tiled : decode;
 }
 // The caller's persistent, zero-initialised scratch for GEMMs of up to m rows
-// (one per stream): counters, then the decode kernel's [16][N_pad] fp32 sums.
-inline size_t gemm_scratch_bytes(int64_t m, int64_t n_pad) { return (size_t)(gemm_counter_bound(m, n_pad) + 16 * n_pad) * 4; }
+// (one per stream): counters, then the decode kernel's [M ≤ 64][N_pad] fp32 sums.
+inline size_t gemm_scratch_bytes(int64_t m, int64_t n_pad) {
+  return (size_t)(gemm_counter_bound(m, n_pad) + (m < kDecodeMaxRows ? m : kDecodeMaxRows) * n_pad) * 4;
+}
 GemmPlan plan_gemm(const GemmParams& p);
 Status launch_gemm(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream);
 
 // The decode kernel's own plan and launcher (gemm_decode.cu); plan_gemm and
-// launch_gemm pick it for M ≤ 16.
+// launch_gemm pick it for M ≤ kDecodeMaxRows.
 GemmPlan plan_decode(const GemmParams& p);
 Status launch_decode(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream);
 

@@ -5,10 +5,28 @@
 import { native } from '../binding.js';
 import { DTYPES } from '../dtype.js';
 import { streamFor, type Stream } from '../stream.js';
-import { empty, expectTensor, type Tensor } from '../tensor.js';
+import { empty, expectTensor } from '../tensor.js';
 import { expect, worded } from '../validate.js';
+import type { NativeStream } from '../native.js';
+import { Tensor } from '../tensor.js';
 import { QuantizedWeight } from './qweight.js';
-import { LAYOUT, LAYOUT_VERSION } from './layout.js';
+import { gemmScratchBytes, LAYOUT, LAYOUT_VERSION } from './layout.js';
+
+// Split-K scratch (arrival counters and fp32 sums), zero between GEMMs and
+// left zero by every GEMM. GEMMs on one stream run one after another, so all
+// weights share the stream's scratch; different streams never share one.
+const scratchByStream = new WeakMap<NativeStream, Tensor>();
+
+function scratchFor(stream: NativeStream, device: number, bytes: number): Tensor {
+  let s = scratchByStream.get(stream);
+  if (!s || s.nbytes < bytes || s.device !== device) {
+    s?.dispose();
+    s = new Tensor([bytes], 'uint8', device, stream);
+    native().fillBytes(s.buffer, 0, stream);
+    scratchByStream.set(stream, s);
+  }
+  return s;
+}
 
 export interface GemmW4A16Options {
   out?: Tensor;
@@ -55,7 +73,7 @@ export function gemmW4A16(x: Tensor, qw: QuantizedWeight, opts: GemmW4A16Options
     b.gather(x.buffer, parts.perm.buffer, input.buffer, m, qw.k, dtype, stream);
   }
   b.gemm(input.buffer, parts.packed.buffer, parts.scales.buffer, parts.zeros?.buffer ?? null, opts.bias?.buffer ?? null, out.buffer,
-    m, qw.n, qw.k, qw.nPad, qw.kPad, qw.groupCode, dtype, qw.scratch(stream, m).buffer, stream);
+    m, qw.n, qw.k, qw.nPad, qw.kPad, qw.groupCode, dtype, scratchFor(stream, qw.device, gemmScratchBytes(Math.max(m, 256), qw.nPad)).buffer, stream);
   if (input !== x) input.dispose();
   return out;
 }

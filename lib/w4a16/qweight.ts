@@ -7,10 +7,9 @@ import { native } from '../binding.js';
 import { DTYPES } from '../dtype.js';
 import { WarpforgeError } from '../errors.js';
 import { streamFor, type Stream } from '../stream.js';
-import { empty, tensor, Tensor } from '../tensor.js';
-import type { NativeStream } from '../native.js';
+import { empty, tensor, type Tensor } from '../tensor.js';
 import type { NaturalW4, ScaleDType } from './host.js';
-import { gemmScratchBytes, groupCount, LAYOUT, LAYOUT_VERSION } from './layout.js';
+import { groupCount, LAYOUT, LAYOUT_VERSION } from './layout.js';
 
 export interface QuantizedParts {
   packed: Tensor; // int4 [nPad, kPad]
@@ -35,10 +34,6 @@ export class QuantizedWeight {
   /** Rows of K were permuted (GPTQ act-order); activations are permuted to match. */
   readonly actOrder: boolean;
   #parts: QuantizedParts | null;
-  // GEMM scratch (split-K counters and sums), zero between GEMMs; one per
-  // stream, so GEMMs on different streams never share it.
-  #scratch = new Map<NativeStream, Tensor>();
-
   /** @internal use quantizeW4, fromGptq or fromAwq. */
   constructor(meta: { n: number; k: number; nPad: number; kPad: number; groupSize: number; dtype: ScaleDType; device: number }, parts: QuantizedParts) {
     this.n = meta.n;
@@ -77,19 +72,6 @@ export class QuantizedWeight {
     return out;
   }
 
-  /** @internal zeroed scratch for a GEMM of m rows on `stream`. */
-  scratch(stream: NativeStream, m: number): Tensor {
-    const need = gemmScratchBytes(m, this.nPad);
-    let c = this.#scratch.get(stream);
-    if (!c || c.nbytes < need) {
-      c?.dispose();
-      c = new Tensor([Math.max(need, gemmScratchBytes(256, this.nPad))], 'uint8', this.device, stream);
-      native().fillBytes(c.buffer, 0, stream);
-      this.#scratch.set(stream, c);
-    }
-    return c;
-  }
-
   /** Bytes read by one GEMM pass over the weight (packed weight + scales + zeros). */
   get nbytes(): number {
     const p = this.parts;
@@ -99,8 +81,6 @@ export class QuantizedWeight {
   dispose(): void {
     if (!this.#parts) return;
     for (const t of Object.values(this.#parts)) t?.dispose();
-    for (const c of this.#scratch.values()) c.dispose();
-    this.#scratch.clear();
     this.#parts = null;
   }
 
