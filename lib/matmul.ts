@@ -13,6 +13,8 @@ export interface MatmulOptions {
   out?: Tensor;
   /** b is [N, K] (a Linear layer's weight) and is used transposed. */
   transposeB?: boolean;
+  /** [N] of the inputs' dtype, added to every row of the output. */
+  bias?: Tensor;
   stream?: Stream;
 }
 
@@ -32,6 +34,12 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const [bk, n] = t ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
   expect(bk === k, 'ERR_SHAPE', 'matmul(b)', t ? `[N, ${k}] (K of a, transposed)` : `[${k}, N] (K of a)`, worded(`shape [${b.shape.join(', ')}]`));
   expect(m > 0 && n > 0 && k > 0, 'ERR_SHAPE', 'matmul sizes', 'M, N and K above 0', worded(`M=${m} N=${n} K=${k}`));
+  if (opts.bias !== undefined) {
+    expectTensor(opts.bias, 'matmul() options.bias');
+    expect(opts.bias.dtype === a.dtype, 'ERR_DTYPE', 'matmul() options.bias', a.dtype, opts.bias.dtype);
+    expect(opts.bias.shape.length === 1 && opts.bias.shape[0] === n, 'ERR_SHAPE', 'matmul() options.bias', `[${n}]`, worded(`shape [${opts.bias.shape.join(', ')}]`));
+    expect(opts.bias.device === a.device, 'ERR_DEVICE', 'matmul() options.bias', `a tensor on device ${a.device}`, worded(`device ${opts.bias.device}`));
+  }
   const stream = streamFor(opts.stream, a.device, 'matmul() options.stream');
   let out = opts.out;
   if (out !== undefined) {
@@ -42,6 +50,6 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   } else {
     out = empty([m, n], a.dtype, { device: a.device, stream: opts.stream });
   }
-  native().matmul(a.buffer, b.buffer, out.buffer, m, n, k, t, DTYPES[a.dtype].id, stream);
+  native().matmul(a.buffer, b.buffer, out.buffer, m, n, k, t, DTYPES[a.dtype].id, stream, opts.bias?.buffer ?? null);
   return out;
 }

@@ -6,7 +6,7 @@ namespace wf::node {
 
 namespace {
 
-// matmul(a, b, c, m, n, k, transB, dtype, stream). Shapes were validated in
+// matmul(a, b, c, m, n, k, transB, dtype, stream, bias?). Shapes were validated in
 // lib/matmul.ts; here only what could corrupt memory is re-checked.
 Napi::Value matmul(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -25,6 +25,7 @@ Napi::Value matmul(const Napi::CallbackInfo& info) {
   p.a = buffer_ptr(env, info[0], "a", device, (size_t)(p.m * p.k) * es);
   p.b = buffer_ptr(env, info[1], "b", device, (size_t)(p.k * p.n) * es);
   p.c = buffer_ptr(env, info[2], "out", device, (size_t)(p.m * p.n) * es);
+  p.bias = info.Length() > 9 && !info[9].IsUndefined() && !info[9].IsNull() ? buffer_ptr(env, info[9], "bias", device, (size_t)p.n * es) : nullptr;
   use_device(env, device);
   check_status(env, state(env).cublaslt.matmul(p, device, s->handle->stream), "matmul", device);
   return env.Undefined();

@@ -40,6 +40,21 @@ describeGpu('matmul (cuBLASLt)', () => {
     }
   }
 
+  it('adds a bias to every row', async () => {
+    for (const dtype of ['float16', 'bfloat16', 'float32'] as DType[]) {
+      const [m, n, k] = [5, 24, 40];
+      const a = tensor(hostRandn(m * k, 1), { shape: [m, k], dtype });
+      const b = tensor(hostRandn(n * k, 2), { shape: [n, k], dtype });
+      const bias = tensor(hostRandn(n, 3), { shape: [n], dtype });
+      const out = matmul(a, b, { transposeB: true, bias });
+      const ref = reference((await a.toArray()) as Float32Array, (await b.toArray()) as Float32Array, m, n, k, true);
+      const bv = await bias.toArray();
+      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) ref[i * n + j] += bv[j];
+      expect(errors(await out.toArray(), ref).rel, dtype).toBeLessThan(TOL[dtype]);
+      expect(() => matmul(a, b, { transposeB: true, bias: a })).toThrow(expect.objectContaining({ code: 'ERR_SHAPE' }));
+    }
+  });
+
   it('allocates the output when none is given', async () => {
     const a = tensor([1, 2, 3, 4], { shape: [2, 2], dtype: 'float16' });
     const b = tensor([5, 6, 7, 8], { shape: [2, 2], dtype: 'float16' });

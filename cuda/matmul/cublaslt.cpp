@@ -111,6 +111,11 @@ Status CublasLt::matmul(const MatmulParams& p, int device, cudaStream_t stream) 
   const int32_t op_a = p.trans_b ? lt::kOpT : lt::kOpN, op_b = lt::kOpN;
   api_.descSetAttribute(desc.value, lt::kDescTransA, &op_a, sizeof op_a);
   api_.descSetAttribute(desc.value, lt::kDescTransB, &op_b, sizeof op_b);
+  if (p.bias) {
+    // Bias indexes the rows of the column-major D (N × M): our columns.
+    api_.descSetAttribute(desc.value, lt::kDescEpilogue, &lt::kEpilogueBias, sizeof lt::kEpilogueBias);
+    api_.descSetAttribute(desc.value, lt::kDescBiasPointer, &p.bias, sizeof p.bias);
+  }
 
   Owned<lt::Layout> la{nullptr, api_.layoutDestroy}, lb{nullptr, api_.layoutDestroy}, lc{nullptr, api_.layoutDestroy};
   lt::Status s1 = p.trans_b ? api_.layoutCreate(&la.value, t, p.k, p.n, p.k) : api_.layoutCreate(&la.value, t, p.n, p.k, p.n);

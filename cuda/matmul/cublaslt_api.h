@@ -32,6 +32,9 @@ struct HeuristicResult {
 constexpr int kComputeF32 = 68;        // CUBLAS_COMPUTE_32F
 constexpr int kDescTransA = 3;         // CUBLASLT_MATMUL_DESC_TRANSA
 constexpr int kDescTransB = 4;         // CUBLASLT_MATMUL_DESC_TRANSB
+constexpr int kDescEpilogue = 7;       // CUBLASLT_MATMUL_DESC_EPILOGUE
+constexpr int kDescBiasPointer = 8;    // CUBLASLT_MATMUL_DESC_BIAS_POINTER
+constexpr uint32_t kEpilogueBias = 4;  // CUBLASLT_EPILOGUE_BIAS: D += bias[row of D]
 constexpr int kPrefMaxWorkspace = 1;   // CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES
 constexpr int32_t kOpN = 0, kOpT = 1;  // cublasOperation_t
 

@@ -22,6 +22,7 @@ struct MatmulParams {
   int64_t m, n, k;
   bool trans_b;
   DType dtype;  // float32, float16 or bfloat16; A, B and C share it; accumulation is float32
+  const void* bias;  // [N] of dtype, added to every row of C; or null
 };
 
 // Owns the dlopen'ed library and one handle per device. Lives

@@ -293,7 +293,10 @@ Status dispatch_asym(const GemmParams& p, const GemmPlan& plan, cudaStream_t s) 
 }  // namespace
 
 GemmPlan plan_gemm(const GemmParams& p) {
-  if (p.m <= kDecodeMaxRows) return plan_decode(p);
+  // The streaming kernel wins for decode-sized M; between 17 and 64 rows it
+  // wins on weights up to 8192 columns wide and the tiled kernel on wider
+  // ones (bench/RESULTS.md, 2026-11-23).
+  if (p.m <= 16 || (p.m <= kDecodeMaxRows && p.n_pad <= 8192)) return plan_decode(p);
   GemmPlan plan{};
   plan.rows_per_block = rows_for(p.m);
   plan.row_blocks = (p.m + plan.rows_per_block - 1) / plan.rows_per_block;

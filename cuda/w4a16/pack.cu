@@ -4,6 +4,8 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <type_traits>
+
 #include "w4a16.h"
 
 namespace wf::w4a16 {
@@ -96,18 +98,41 @@ __global__ void pack_scales_kernel(const uint16_t* src, uint16_t* dst, int64_t g
   dst[scale_index(grp, n, n_pad)] = src[i];
 }
 
+// One thread per packed word: its 8 values are 4 pairs adjacent in k (see
+// layout.h), each written as one 32-bit store (two stores with a permutation).
 template <typename T>
 __global__ void dequantize_kernel(const DequantizeParams p, int group_shift) {
-  const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
-  if (i >= p.n * p.k) return;
-  const int64_t n = i / p.k, k = i % p.k;  // k: position in the packed (possibly permuted) order
-  const WordPos pos = weight_pos(n, k, p.k_pad);
-  const int q = (p.w[pos.word] >> pos.shift) & 0xf;
-  const int64_t si = scale_index(k >> group_shift, n, p.n_pad);
-  const T s = static_cast<const T*>(p.scales)[si];
-  const T z = p.zeros ? static_cast<const T*>(p.zeros)[si] : static_cast<T>(8.f);
-  const int64_t col = p.perm ? p.perm[k] : k;
-  static_cast<T*>(p.out)[n * p.k + col] = __hmul(__hsub(static_cast<T>((float)q), z), s);
+  using T2 = typename std::conditional<std::is_same<T, __half>::value, __half2, __nv_bfloat162>::type;
+  const int64_t wi = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (wi >= p.n_pad * p.k_pad / 8) return;
+  const int j = (int)(wi % 4), lane = (int)((wi / 4) % 32);
+  const int64_t tile = wi / 128, kc_count = p.k_pad / kTileK;
+  const int64_t nt = tile / kc_count, kc = tile % kc_count;
+  const int g = lane / 4, t = lane % 4;
+  const uint32_t word = p.w[wi];
+  const T* scales = static_cast<const T*>(p.scales);
+  const T* zeros = static_cast<const T*>(p.zeros);
+  T* out = static_cast<T*>(p.out);
+#pragma unroll
+  for (int pr = 0; pr < 4; ++pr) {
+    const int64_t n = nt * kTileN + 8 * (pr / 2) + g;
+    const int64_t k = kc * kTileK + 16 * j + 8 * (pr % 2) + 2 * t;  // and k + 1
+    if (n >= p.n || k >= p.k) continue;
+    const int64_t si = scale_index(k >> group_shift, n, p.n_pad);
+    const T s = scales[si];
+    const T z = zeros ? zeros[si] : static_cast<T>(8.f);
+    const T v0 = __hmul(__hsub(static_cast<T>((float)((word >> (4 * pr)) & 0xf)), z), s);
+    const T v1 = __hmul(__hsub(static_cast<T>((float)((word >> (4 * pr + 16)) & 0xf)), z), s);
+    if (p.perm) {
+      out[n * p.k + p.perm[k]] = v0;
+      out[n * p.k + p.perm[k + 1]] = v1;
+    } else {
+      T2 pair;
+      pair.x = v0;
+      pair.y = v1;
+      *reinterpret_cast<T2*>(out + n * p.k + k) = pair;
+    }
+  }
 }
 
 template <typename T>
@@ -168,10 +193,11 @@ Status launch_pack(const PackParams& p, cudaStream_t stream) {
 Status launch_dequantize(const DequantizeParams& p, cudaStream_t stream) {
   if (!valid_group(p.group_size)) return Status::fail(Code::UnsupportedShape, "w4a16: bad group size");
   const int shift = group_shift(p.group_size);
+  const int64_t words = p.n_pad * p.k_pad / 8;
   if (p.dtype == DType::Float16)
-    dequantize_kernel<__half><<<blocks_for(p.n * p.k), kThreads, 0, stream>>>(p, shift);
+    dequantize_kernel<__half><<<blocks_for(words), kThreads, 0, stream>>>(p, shift);
   else if (p.dtype == DType::BFloat16)
-    dequantize_kernel<__nv_bfloat16><<<blocks_for(p.n * p.k), kThreads, 0, stream>>>(p, shift);
+    dequantize_kernel<__nv_bfloat16><<<blocks_for(words), kThreads, 0, stream>>>(p, shift);
   else
     return Status::fail(Code::UnsupportedDtype, "w4a16: dequantize to float16 or bfloat16");
   return check_launch("w4a16 dequantize");
