@@ -1,10 +1,13 @@
 /**
  * Times one implementation with CUDA events on one stream: warm-up first,
- * then an event pair around every iteration, all queued before the first
- * wait so the host never gaps the GPU; per-iteration times come from the
- * events after one synchronize.
+ * then an event pair around every iteration. A spin kernel holds the stream
+ * while the host queues all timed iterations, so they run back to back and
+ * the events measure GPU time even for kernels shorter than the host's
+ * per-launch cost; per-iteration times come from the events after one
+ * synchronize.
  */
 import { Event } from '../lib/index.js';
+import { native } from '../lib/binding.js';
 import type { BenchContext, Prepared } from './registry.js';
 
 export interface TimingOptions {
@@ -17,6 +20,8 @@ export async function timeIterations(p: Prepared, ctx: BenchContext, o: TimingOp
   await ctx.stream.synchronize();
   const starts = Array.from({ length: o.iters }, () => new Event({ device: ctx.device }));
   const ends = Array.from({ length: o.iters }, () => new Event({ device: ctx.device }));
+  // Generous: the host must finish queueing before the spin ends (≤ ~100 µs per iteration).
+  native().spin(ctx.stream.native, 5000 + 100 * o.iters);
   try {
     for (let i = 0; i < o.iters; i++) {
       starts[i].record(ctx.stream);

@@ -46,6 +46,7 @@ export interface NativeBinding {
   copy(dst: NativeBuffer, src: NativeBuffer, stream: NativeStream): void;
   createStream(device: number, priority?: number): NativeStream;
   createEvent(device: number, timing?: boolean): NativeEvent;
+  spin(stream: NativeStream, microseconds: number): void;
   rand(dst: NativeBuffer, dtype: number, numel: number, seed: number, dist: number, a: number, b: number, stream: NativeStream): void;
   matmul(a: NativeBuffer, b: NativeBuffer, c: NativeBuffer, m: number, n: number, k: number, transB: boolean, dtype: number, stream: NativeStream, bias?: NativeBuffer | null): void;
   cublasLtInfo(): { loaded: boolean; path?: string; version?: number; error?: string };

@@ -1,5 +1,6 @@
 // Binding for the tensor utility kernels in cuda/tensor/.
 #include "../cuda/tensor/rand.h"
+#include "../cuda/tensor/spin.h"
 #include "addon.h"
 #include "handles.h"
 
@@ -33,10 +34,22 @@ Napi::Value rand(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// spin(stream, microseconds): occupy the stream (benchmark queueing).
+Napi::Value spin(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Stream* s = unwrap_stream(env, info[0], "stream");
+  const double us = arg_number(env, info[1], "microseconds");
+  if (!(us >= 0 && us <= 1e7)) throw_error(env, "ERR_INVALID_ARGUMENT", "expected 0 to 10^7 microseconds for spin");
+  use_device(env, s->handle->device);
+  check_status(env, launch_spin((uint64_t)(us * 1000), s->handle->stream), "spin", s->handle->device);
+  return env.Undefined();
+}
+
 }  // namespace
 
 void register_tensor_ops(Napi::Env env, Napi::Object exports) {
   exports.Set("rand", Napi::Function::New(env, rand, "rand"));
+  exports.Set("spin", Napi::Function::New(env, spin, "spin"));
   Napi::Object ids = Napi::Object::New(env);
   ids.Set("float32", (int)DType::Float32);
   ids.Set("float16", (int)DType::Float16);

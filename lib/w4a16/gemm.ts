@@ -12,12 +12,6 @@ import { Tensor } from '../tensor.js';
 import { QuantizedWeight } from './qweight.js';
 import { gemmScratchBytes, LAYOUT, LAYOUT_VERSION } from './layout.js';
 
-/** Above this many rows gemmW4A16 dequantizes and calls cuBLASLt. */
-export const DENSE_FALLBACK_ROWS = 64;
-
-let cublasLt: boolean | undefined;
-const cublasLtLoaded = () => (cublasLt ??= native().cublasLtInfo().loaded);
-
 // Split-K scratch (arrival counters and fp32 sums), zero between GEMMs and
 // left zero by every GEMM. GEMMs on one stream run one after another, so all
 // weights share the stream's scratch; different streams never share one.
@@ -72,14 +66,6 @@ export function gemmW4A16(x: Tensor, qw: QuantizedWeight, opts: GemmW4A16Options
   }
   const b = native().w4a16;
   const dtype = DTYPES[qw.dtype].id;
-  if (m > DENSE_FALLBACK_ROWS && cublasLtLoaded()) {
-    // Past 64 rows the INT4 kernels lose to cuBLAS (bench/RESULTS.md): expand
-    // the weight into a stream-ordered temporary and let cuBLASLt multiply.
-    const w = qw.dequantize({ stream: opts.stream });
-    native().matmul(x.buffer, w.buffer, out.buffer, m, qw.n, qw.k, true, dtype, stream, opts.bias?.buffer ?? null);
-    w.dispose();
-    return out;
-  }
   let input = x;
   if (parts.perm) {
     // Act-order weights store K permuted; permute the activations to match.
