@@ -5,7 +5,7 @@
 import { native } from './binding.js';
 import { DTYPES, type DType } from './dtype.js';
 import { streamFor, type Stream } from './stream.js';
-import { empty, expectTensor, type Tensor } from './tensor.js';
+import { empty, expectTensor, expectVector, type Tensor } from './tensor.js';
 import { expect, worded } from './validate.js';
 
 export interface MatmulOptions {
@@ -34,12 +34,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const [bk, n] = t ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
   expect(bk === k, 'ERR_SHAPE', 'matmul(b)', t ? `[N, ${k}] (K of a, transposed)` : `[${k}, N] (K of a)`, worded(`shape [${b.shape.join(', ')}]`));
   expect(m > 0 && n > 0 && k > 0, 'ERR_SHAPE', 'matmul sizes', 'M, N and K above 0', worded(`M=${m} N=${n} K=${k}`));
-  if (opts.bias !== undefined) {
-    expectTensor(opts.bias, 'matmul() options.bias');
-    expect(opts.bias.dtype === a.dtype, 'ERR_DTYPE', 'matmul() options.bias', a.dtype, opts.bias.dtype);
-    expect(opts.bias.shape.length === 1 && opts.bias.shape[0] === n, 'ERR_SHAPE', 'matmul() options.bias', `[${n}]`, worded(`shape [${opts.bias.shape.join(', ')}]`));
-    expect(opts.bias.device === a.device, 'ERR_DEVICE', 'matmul() options.bias', `a tensor on device ${a.device}`, worded(`device ${opts.bias.device}`));
-  }
+  if (opts.bias !== undefined) expectVector(opts.bias, 'matmul() options.bias', n, a.dtype, a.device);
   const stream = streamFor(opts.stream, a.device, 'matmul() options.stream');
   let out = opts.out;
   if (out !== undefined) {

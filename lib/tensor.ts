@@ -215,3 +215,11 @@ export function expectTensor(t: unknown, what: string): asserts t is Tensor {
   expect(t instanceof Tensor, 'ERR_INVALID_ARGUMENT', what, 'a Tensor', t);
   if (t.disposed) throw new WarpforgeError('ERR_DISPOSED', `expected a live tensor for ${what} but received ${t.describe()}`);
 }
+
+/** Checks a bias-like vector: a live 1-D tensor of `n` elements, of `dtype`, on `device`. */
+export function expectVector(t: unknown, what: string, n: number, dtype: DType, device: number): asserts t is Tensor {
+  expectTensor(t, what);
+  expect(t.dtype === dtype, 'ERR_DTYPE', what, dtype, t.dtype);
+  expect(t.shape.length === 1 && t.shape[0] === n, 'ERR_SHAPE', what, `[${n}]`, worded(`shape [${t.shape.join(', ')}]`));
+  expect(t.device === device, 'ERR_DEVICE', what, `a tensor on device ${device}`, worded(`device ${t.device}`));
+}

@@ -186,41 +186,9 @@ __global__ void __launch_bounds__(256, MT == 4 ? 1 : 2) gemm_kernel(const GemmPa
   ptx::cp_async_wait<0>();
 
   // Epilogue. Accumulator element e of (mt, u, h): row mt·16 + g + 8·(e ≥ 2),
-  // column (nt0 + u)·16 + 8h + 2t + (e & 1).
-  const T* bias = static_cast<const T*>(p.bias);
-  T* out = static_cast<T*>(p.out);
-  const int64_t split = blockIdx.z;
-  bool last = plan.split_k == 1;
-  if (plan.split_k > 1) {
-    float* ws = p.workspace + split * p.m * p.n;
-    if (warp_active) {
-#pragma unroll
-      for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-        for (int u = 0; u < U; ++u)
-#pragma unroll
-          for (int h = 0; h < 2; ++h)
-#pragma unroll
-            for (int e = 0; e < 4; e += 2) {
-              const int64_t r = m0 + mt * 16 + g + (e ? 8 : 0), c = (nt0 + u) * 16 + h * 8 + 2 * t;
-              if (r < p.m && c < p.n) {
-                if (c + 1 < p.n) __stcg(reinterpret_cast<float2*>(ws + r * p.n + c), make_float2(acc[mt][u][h][e], acc[mt][u][h][e + 1]));
-                else __stcg(ws + r * p.n + c, acc[mt][u][h][e]);
-              }
-            }
-    }
-    // Publish the partials, then count arrivals at this output tile.
-    __threadfence();
-    __syncthreads();
-    __shared__ int arrived;
-    int32_t* counter = p.counters + (int64_t)blockIdx.x * gridDim.y + blockIdx.y;
-    if (tid == 0) arrived = atomicAdd(counter, 1);
-    __syncthreads();
-    last = arrived == plan.split_k - 1;
-    if (!last) return;
-    __threadfence();  // see every other CTA's partials
-    if (tid == 0) *counter = 0;  // ready for the next call
-    if (!warp_active) return;
+  // column (nt0 + u)·16 + 8h + 2t + (e & 1). Calls fn(acc element, row,
+  // column) for every element inside [M, N].
+  auto each_output = [&](auto&& fn) {
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
@@ -228,38 +196,38 @@ __global__ void __launch_bounds__(256, MT == 4 ? 1 : 2) gemm_kernel(const GemmPa
 #pragma unroll
         for (int h = 0; h < 2; ++h)
 #pragma unroll
-          for (int e = 0; e < 4; e += 2) {
-            const int64_t r = m0 + mt * 16 + g + (e ? 8 : 0), c = (nt0 + u) * 16 + h * 8 + 2 * t;
-            if (r >= p.m || c >= p.n) continue;
-            float s0 = 0.f, s1 = 0.f;
-            for (int k = 0; k < plan.split_k; ++k) {
-              const float* src = p.workspace + (int64_t)k * p.m * p.n + r * p.n + c;
-              s0 += k == split ? acc[mt][u][h][e] : __ldcg(src);
-              if (c + 1 < p.n) s1 += k == split ? acc[mt][u][h][e + 1] : __ldcg(src + 1);
-            }
-            acc[mt][u][h][e] = s0;
-            acc[mt][u][h][e + 1] = s1;
+          for (int e = 0; e < 4; ++e) {
+            const int64_t r = m0 + mt * 16 + g + (e >= 2 ? 8 : 0), c = (nt0 + u) * 16 + h * 8 + 2 * t + (e & 1);
+            if (r < p.m && c < p.n) fn(acc[mt][u][h][e], r, c);
           }
+  };
+  const T* bias = static_cast<const T*>(p.bias);
+  T* out = static_cast<T*>(p.out);
+  if (plan.split_k > 1) {
+    // Each split stores its partials; the last CTA to arrive at the output
+    // tile (an atomic counter) adds them and resets the counter to zero.
+    float* ws = p.workspace + (int64_t)blockIdx.z * p.m * p.n;
+    if (warp_active) each_output([&](float& v, int64_t r, int64_t c) { __stcg(ws + r * p.n + c, v); });
+    __threadfence();
+    __syncthreads();
+    __shared__ int arrived;
+    int32_t* counter = p.counters + (int64_t)blockIdx.x * gridDim.y + blockIdx.y;
+    if (tid == 0) arrived = atomicAdd(counter, 1);
+    __syncthreads();
+    if (arrived != plan.split_k - 1) return;
+    __threadfence();  // see every other CTA's partials
+    if (tid == 0) *counter = 0;
+    if (!warp_active) return;
+    each_output([&](float& v, int64_t r, int64_t c) {
+      float s = 0.f;
+      for (int k = 0; k < plan.split_k; ++k) s += k == (int)blockIdx.z ? v : __ldcg(p.workspace + (int64_t)k * p.m * p.n + r * p.n + c);
+      v = s;
+    });
   }
-  if (!last || !warp_active) return;
-#pragma unroll
-  for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-    for (int u = 0; u < U; ++u)
-#pragma unroll
-      for (int h = 0; h < 2; ++h)
-#pragma unroll
-        for (int e = 0; e < 4; e += 2) {
-          const int64_t r = m0 + mt * 16 + g + (e ? 8 : 0), c = (nt0 + u) * 16 + h * 8 + 2 * t;
-          if (r >= p.m || c >= p.n) continue;
-          float v0 = acc[mt][u][h][e], v1 = acc[mt][u][h][e + 1];
-          if (bias) {
-            v0 += static_cast<float>(bias[c]);
-            if (c + 1 < p.n) v1 += static_cast<float>(bias[c + 1]);
-          }
-          out[r * p.n + c] = static_cast<T>(v0);
-          if (c + 1 < p.n) out[r * p.n + c + 1] = static_cast<T>(v1);
-        }
+  if (!warp_active) return;
+  each_output([&](float& v, int64_t r, int64_t c) {
+    out[r * p.n + c] = static_cast<T>(bias ? v + static_cast<float>(bias[c]) : v);
+  });
 }
 
 int rows_for(int64_t m) { return m <= 16 ? 16 : m <= 32 ? 32 : 64; }

@@ -180,56 +180,45 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
         }
       }
     };
-    if constexpr (V == 1) {
-      uint32_t sink = 0;
-      for (int base = kc0; base < kc1; base += kRing) {
+    uint32_t sink = 0;  // variant 1 (load-only probe) keeps its loads alive through this
+    for (int base = kc0; base < kc1; base += kRing) {
 #pragma unroll
-        for (int i = 0; i < kRing; ++i) {
-          const int kc = base + i;
-          if (kc >= kc1) break;
-          sink ^= ring[i].x ^ ring[i].y ^ ring[i].z ^ ring[i].w;
-          if (kc + kRing < kc1) ring[i] = fetch(kc + kRing);
-        }
-      }
-      acc[0][0][0] = __uint_as_float(sink & 0x3fffffffu) * 0.f;
-    } else {
-      for (int base = kc0; base < kc1; base += kRing) {
-#pragma unroll
-        for (int i = 0; i < kRing; ++i) {
-          const int kc = base + i;
-          if (kc >= kc1) break;
-          const uint4 wq = ring[i];
-          if (kc + kRing < kc1) ring[i] = fetch(kc + kRing);
-          process(kc, wq);
-        }
+      for (int i = 0; i < kRing; ++i) {
+        const int kc = base + i;
+        if (kc >= kc1) break;
+        const uint4 wq = ring[i];
+        if (kc + kRing < kc1) ring[i] = fetch(kc + kRing);
+        if constexpr (V == 1) sink ^= wq.x ^ wq.y ^ wq.z ^ wq.w;
+        else process(kc, wq);
       }
     }
+    if constexpr (V == 1) acc[0][0][0] = __uint_as_float(sink & 0x3fffffffu) * 0.f;
   }
 
   // Accumulator e of (mt, h): row 16·mt + g + 8·(e ≥ 2), column nt·16 + 8h + 2t + (e & 1).
   const T* bias = static_cast<const T*>(p.bias);
   T* out = static_cast<T*>(p.out);
   const int64_t c0 = nt * 16 + 2 * t;
-  auto row_of = [&](int mt, int e) { return mt * 16 + g + (e >= 2 ? 8 : 0); };
-  auto col_of = [&](int h, int e) { return c0 + 8 * h + (e & 1); };
+  // Calls fn(acc element, row, column) for every element inside [M, N].
+  auto each_output = [&](auto&& fn) {
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+      for (int h = 0; h < 2; ++h)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const int r = mt * 16 + g + (e >= 2 ? 8 : 0);
+          const int64_t c = c0 + 8 * h + (e & 1);
+          if (r < m && c < p.n) fn(acc[mt][h][e], r, c);
+        }
+  };
   if (plan.split_k > 1) {
     // The split partials meet in a zeroed fp32 workspace [M][N] through
     // fire-and-forget atomic adds (RED: no round trip). The last CTA of the
     // column block reads the sums, writes the output, and leaves workspace
     // and counter zero for the next call. (Summing split_k stored partials
     // instead costs the last CTA split_k dependent L2 round trips: ~10 µs.)
-    if (active) {
-#pragma unroll
-      for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-        for (int h = 0; h < 2; ++h)
-#pragma unroll
-          for (int e = 0; e < 4; ++e) {
-            const int r = row_of(mt, e);
-            const int64_t c = col_of(h, e);
-            if (r < m && c < p.n) atomicAdd(p.workspace + r * p.n + c, acc[mt][h][e]);
-          }
-    }
+    if (active) each_output([&](float& v, int r, int64_t c) { atomicAdd(p.workspace + r * p.n + c, v); });
     __threadfence();
     __syncthreads();
     __shared__ int arrived;
@@ -240,34 +229,16 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
     __threadfence();
     if (tid == 0) *counter = 0;
     if (!active) return;
-#pragma unroll
-    for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-      for (int h = 0; h < 2; ++h)
-#pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          const int r = row_of(mt, e);
-          const int64_t c = col_of(h, e);
-          if (r >= m || c >= p.n) continue;
-          float* w = p.workspace + r * p.n + c;
-          acc[mt][h][e] = __ldcg(w);
-          __stcg(w, 0.f);
-        }
+    each_output([&](float& v, int r, int64_t c) {
+      float* w = p.workspace + r * p.n + c;
+      v = __ldcg(w);
+      __stcg(w, 0.f);
+    });
   }
   if (!active) return;
-#pragma unroll
-  for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-    for (int h = 0; h < 2; ++h)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const int r = row_of(mt, e);
-        const int64_t c = col_of(h, e);
-        if (r >= m || c >= p.n) continue;
-        float v = acc[mt][h][e];
-        if (bias) v += to_float(bias[c]);
-        out[r * p.n + c] = static_cast<T>(v);
-      }
+  each_output([&](float& v, int r, int64_t c) {
+    out[r * p.n + c] = static_cast<T>(bias ? v + to_float(bias[c]) : v);
+  });
 }
 
 template <typename T, bool ASYM, int MT, int V>

@@ -5,10 +5,9 @@
 import { native } from '../binding.js';
 import { DTYPES } from '../dtype.js';
 import { streamFor, type Stream } from '../stream.js';
-import { empty, expectTensor } from '../tensor.js';
+import { empty, expectTensor, expectVector, Tensor } from '../tensor.js';
 import { expect, worded } from '../validate.js';
 import type { NativeStream } from '../native.js';
-import { Tensor } from '../tensor.js';
 import { QuantizedWeight } from './qweight.js';
 import { gemmScratchBytes, LAYOUT, LAYOUT_VERSION } from './layout.js';
 
@@ -47,12 +46,7 @@ export function gemmW4A16(x: Tensor, qw: QuantizedWeight, opts: GemmW4A16Options
   const m = x.numel / qw.k;
   expect(m >= 1, 'ERR_SHAPE', 'gemmW4A16(x)', 'at least one row', worded(`shape [${x.shape.join(', ')}]`));
   const outShape = [...x.shape.slice(0, -1), qw.n];
-  if (opts.bias !== undefined) {
-    expectTensor(opts.bias, 'gemmW4A16() options.bias');
-    expect(opts.bias.dtype === qw.dtype, 'ERR_DTYPE', 'gemmW4A16() options.bias', qw.dtype, opts.bias.dtype);
-    expect(opts.bias.numel === qw.n && opts.bias.shape.length === 1, 'ERR_SHAPE', 'gemmW4A16() options.bias', `[${qw.n}]`, worded(`shape [${opts.bias.shape.join(', ')}]`));
-    expect(opts.bias.device === qw.device, 'ERR_DEVICE', 'gemmW4A16() options.bias', `a tensor on device ${qw.device}`, worded(`device ${opts.bias.device}`));
-  }
+  if (opts.bias !== undefined) expectVector(opts.bias, 'gemmW4A16() options.bias', qw.n, qw.dtype, qw.device);
   const stream = streamFor(opts.stream, qw.device, 'gemmW4A16() options.stream');
   let out = opts.out;
   if (out !== undefined) {
