@@ -2,3 +2,4 @@
 import './copy.js';
 import './matmul.js';
 import './w4a16.js';
+import './w4a16-quantize.js';
