@@ -4,7 +4,7 @@
 # results are meaningless; its time is the memory ceiling of the kernel).
 cd "$(dirname "$0")/../build" || exit 1
 for v in ${VARIANTS:-0 1}; do
-  for s in ${SHAPES:-"1 4096 4096" "1 8192 8192" "16 8192 8192" "1 28672 8192" "1 8192 28672"}; do
+  for s in "1 4096 4096" "1 8192 8192" "16 8192 8192" "1 28672 8192" "1 8192 28672"; do
     WF_VARIANT=$v ./w4a16_harness $s 128 0 | tail -n 1
   done
 done

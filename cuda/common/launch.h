@@ -33,20 +33,4 @@ Status allow_max_smem() {
   return Status::success();
 }
 
-// Lets `Kernel` launch in thread-block clusters of up to 16 CTAs (8 is the
-// portable limit; Hopper allows 16 once opted in). Once per device, as above.
-template <auto Kernel>
-Status allow_large_clusters() {
-  static std::atomic<uint64_t> configured{0};
-  int device = 0;
-  cudaError_t e = cudaGetDevice(&device);
-  if (e != cudaSuccess) return Status::from_cuda(e, "cudaGetDevice");
-  const uint64_t bit = device < 64 ? (1ull << device) : 0;
-  if (bit && (configured.load(std::memory_order_relaxed) & bit)) return Status::success();
-  e = cudaFuncSetAttribute(Kernel, cudaFuncAttributeNonPortableClusterSizeAllowed, 1);
-  if (e != cudaSuccess) return Status::from_cuda(e, "cudaFuncSetAttribute (cluster size)");
-  configured.fetch_or(bit, std::memory_order_relaxed);
-  return Status::success();
-}
-
 }  // namespace wf

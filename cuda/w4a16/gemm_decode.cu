@@ -11,14 +11,9 @@
 //     addresses of rows ≥ M repeat row M-1, whose products are discarded;
 //   - weights are dequantized to (q - z), exact in 16 bits, and the group
 //     scale is applied to the fp32 accumulators once per group;
-//   - split-K across CTAs fills the GPU. The split CTAs of a column block
-//     form one thread-block cluster and add their partials through
-//     distributed shared memory: no atomics, no workspace. Past 16 splits
-//     (the largest cluster), partials meet in a zeroed fp32 workspace by
-//     atomic adds and the last CTA to arrive writes the output.
+//   - split-K across CTAs fills the GPU; the last CTA of a column block adds
+//     the partials (as in gemm.cu).
 #include <algorithm>
-
-#include <cooperative_groups.h>
 
 #include "../common/launch.h"
 #include "dequant.h"
@@ -74,12 +69,8 @@ struct Unpack<__nv_bfloat16> {
 template <typename T>
 __device__ __forceinline__ float to_float(T v) { return static_cast<float>(v); }
 
-constexpr int kMaxCluster = 16;
-
-// Shared memory: x[M][chunks·64 + 8] (16-bit), then the cluster reduction's
-// fp32 partials [8 warps][rows][16 columns].
-__host__ __device__ inline int x_bytes(int64_t m, int chunks_per_split) { return (int)((m * (chunks_per_split * 64 + 8) * 2 + 15) / 16 * 16); }
-inline int decode_smem_bytes(int64_t m, int chunks_per_split, int rows) { return x_bytes(m, chunks_per_split) + kWarps * rows * 16 * 4; }
+// Shared memory: x[M][chunks·64 + 8] (16-bit).
+inline int decode_smem_bytes(int64_t m, int chunks_per_split) { return (int)(m * (chunks_per_split * 64 + 8) * 2); }
 
 template <typename T, bool ASYM, int MT, int V>
 __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const GemmParams p, const GemmPlan plan, int group_shift) {
@@ -221,38 +212,6 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
           if (r < m && c < p.n) fn(acc[mt][h][e], r, c);
         }
   };
-  if (plan.split_k > 1 && plan.cluster) {
-    // Each CTA parks its partials in its shared memory; after the cluster
-    // barrier, CTA `rank` adds slice `rank` of the block's outputs across all
-    // CTAs' shared memory and writes it. The second barrier keeps every
-    // CTA's shared memory alive until the others have read it.
-    namespace cg = cooperative_groups;
-    cg::cluster_group cluster = cg::this_cluster();
-    constexpr int ROWS = MT * 16;
-    float* red = reinterpret_cast<float*>(smem + x_bytes(p.m, plan.chunks_per_split));
-#pragma unroll
-    for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-      for (int h = 0; h < 2; ++h)
-#pragma unroll
-        for (int e = 0; e < 4; ++e)
-          red[(warp * ROWS + mt * 16 + g + (e >= 2 ? 8 : 0)) * 16 + 8 * h + 2 * t + (e & 1)] = acc[mt][h][e];
-    cluster.sync();
-    const int rank = (int)cluster.block_rank(), n_ranks = plan.split_k;
-    constexpr int E = ROWS * kWarps * 16;
-    const int per = (E + n_ranks - 1) / n_ranks;
-    for (int i = rank * per + tid; i < min(E, (rank + 1) * per); i += 256) {
-      const int r = i / (kWarps * 16), col = i % (kWarps * 16);
-      const int64_t c = (int64_t)blockIdx.y * (kWarps * 16) + col;
-      if (r >= m || c >= p.n) continue;
-      const int slot = ((col / 16) * ROWS + r) * 16 + col % 16;
-      float v = 0.f;
-      for (int q = 0; q < n_ranks; ++q) v += cluster.map_shared_rank(red, q)[slot];
-      out[r * p.n + c] = static_cast<T>(bias ? v + to_float(bias[c]) : v);
-    }
-    cluster.sync();
-    return;
-  }
   if (plan.split_k > 1) {
     // The split partials meet in a zeroed fp32 workspace [M][N] through
     // fire-and-forget atomic adds (RED: no round trip). The last CTA of the
@@ -285,24 +244,11 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
 template <typename T, bool ASYM, int MT, int V>
 Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   auto kernel = decode_kernel<T, ASYM, MT, V>;
-  const int smem = decode_smem_bytes(p.m, plan.chunks_per_split, MT * 16);
+  const int smem = decode_smem_bytes(p.m, plan.chunks_per_split);
   if (Status st = allow_max_smem<decode_kernel<T, ASYM, MT, V>>(); !st.ok()) return st;
-  if (Status st = allow_large_clusters<decode_kernel<T, ASYM, MT, V>>(); !st.ok()) return st;
   const int shift = p.group_size > 0 ? __builtin_ctz((unsigned)p.group_size) : 30;
-  cudaLaunchConfig_t cfg{};
-  cfg.gridDim = dim3(1, (unsigned)plan.col_blocks, (unsigned)plan.split_k);
-  cfg.blockDim = dim3(256);
-  cfg.dynamicSmemBytes = smem;
-  cfg.stream = stream;
-  cudaLaunchAttribute cluster{};
-  cluster.id = cudaLaunchAttributeClusterDimension;
-  cluster.val.clusterDim.x = 1;
-  cluster.val.clusterDim.y = 1;
-  cluster.val.clusterDim.z = plan.cluster ? plan.split_k : 1;
-  cfg.attrs = &cluster;
-  cfg.numAttrs = 1;
-  cudaError_t e = cudaLaunchKernelEx(&cfg, kernel, p, plan, shift);
-  if (e != cudaSuccess) return Status::from_cuda(e, "w4a16 decode gemm launch");
+  dim3 grid(1, (unsigned)plan.col_blocks, (unsigned)plan.split_k);
+  kernel<<<grid, 256, smem, stream>>>(p, plan, shift);
   return check_launch("w4a16 decode gemm");
 }
 
@@ -323,16 +269,14 @@ GemmPlan plan_decode(const GemmParams& p) {
   const int64_t slots = cps_slots * (int64_t)std::max(p.sm_count, 1);
   int split = (int)std::max<int64_t>(1, std::min<int64_t>(slots / plan.col_blocks, kc / 4));
   // x (and a shared-memory ring) must leave room for those CTAs (227 KB per SM).
-  while (split < kc && decode_smem_bytes(p.m, (kc + split - 1) / split, plan.rows_per_block) > 227 * 1024 / cps_slots - 1024) ++split;
+  while (split < kc && decode_smem_bytes(p.m, (kc + split - 1) / split) > 227 * 1024 / cps_slots - 1024) ++split;
   plan.chunks_per_split = (kc + split - 1) / split;
   plan.split_k = (kc + plan.chunks_per_split - 1) / plan.chunks_per_split;
-  plan.cluster = plan.split_k > 1 && plan.split_k <= kMaxCluster;
-  // Past a cluster's size: workspace and counters come zeroed from the
-  // caller's scratch (see gemm_scratch_bytes) and are left zeroed.
-  const bool atomics = plan.split_k > 1 && !plan.cluster;
-  plan.workspace_bytes = atomics ? (size_t)p.m * p.n * sizeof(float) : 0;
+  // Workspace and counters come zeroed from the caller's scratch (see
+  // gemm_scratch_bytes) and are left zeroed.
+  plan.workspace_bytes = plan.split_k > 1 ? (size_t)p.m * p.n * sizeof(float) : 0;
   plan.workspace_zeroed = true;
-  plan.counters = atomics ? plan.col_blocks : 0;
+  plan.counters = plan.split_k > 1 ? plan.col_blocks : 0;
   return plan;
 }
 

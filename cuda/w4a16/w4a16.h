@@ -41,7 +41,6 @@ struct GemmPlan {
   int chunks_per_split;   // 64-wide K chunks per CTA
   size_t workspace_bytes; // split_k > 1: tiled: split_k · M · N floats; decode: M · N floats
   bool workspace_zeroed;  // decode: workspace must be zero on entry (and is left zero)
-  bool cluster;           // decode: the split_k CTAs of a column block form one cluster
   int64_t counters;       // split_k > 1: row_blocks · col_blocks
 };
 constexpr int kGemmBlockN = 256;        // columns per CTA, tiled kernel
