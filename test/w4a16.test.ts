@@ -105,6 +105,25 @@ describeGpu('gemmW4A16 against a float64 reference', () => {
     }
   });
 
+  it('one weight used concurrently from two streams gives both right answers (split-K scratch is per stream)', async () => {
+    const { Stream } = await import('../lib/index.js');
+    const qw = quantizeW4(tensor(hostRandn(4096 * 1024, 21, 0.05), { shape: [4096, 1024], dtype: 'float16' }), { groupSize: 128 });
+    const w = await qw.dequantize().toArray();
+    const streams = [new Stream(), new Stream()];
+    const xs = streams.map((s, i) => tensor(hostRandn(8 * 1024, 30 + i), { shape: [8, 1024], dtype: 'float16', stream: s }));
+    await Promise.all(streams.map((s) => s.synchronize()));
+    const outs = xs.map((x, i) => {
+      let y = gemmW4A16(x, qw, { stream: streams[i] });
+      for (let rep = 0; rep < 20; rep++) { y.dispose(); y = gemmW4A16(x, qw, { stream: streams[i] }); }
+      return y;
+    });
+    for (let i = 0; i < 2; i++) {
+      const ref = reference(await xs[i].toArray(), w, 8, 4096, 1024);
+      expect(errors(await outs[i].toArray({ stream: streams[i] }), ref).rel, `stream ${i}`).toBeLessThan(1e-3);
+    }
+    qw.dispose();
+  });
+
   it('batched activations [B, S, K] give [B, S, N]', async () => {
     const qw = quantizeW4(tensor(hostRandn(128 * 64, 3, 0.05), { shape: [128, 64], dtype: 'float16' }), { groupSize: 64 });
     const x = tensor(hostRandn(2 * 3 * 64, 4), { shape: [2, 3, 64], dtype: 'float16' });
