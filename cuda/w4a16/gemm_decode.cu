@@ -270,6 +270,7 @@ GemmPlan plan_decode(const GemmParams& p) {
   int split = (int)std::max<int64_t>(1, std::min<int64_t>(slots / plan.col_blocks, kc / 4));
   // x (and a shared-memory ring) must leave room for those CTAs (227 KB per SM).
   while (split < kc && decode_smem_bytes(p.m, (kc + split - 1) / split) > 227 * 1024 / cps_slots - 1024) ++split;
+  if (p.split_override > 0) split = std::min(p.split_override, kc);
   plan.chunks_per_split = (kc + split - 1) / split;
   plan.split_k = (kc + plan.chunks_per_split - 1) / plan.chunks_per_split;
   // Workspace and counters come zeroed from the caller's scratch (see

@@ -102,6 +102,7 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
   p.sm_count = prop.multiProcessorCount;
   p.counters = counters;
   p.variant = std::getenv("WF_VARIANT") ? std::atoi(std::getenv("WF_VARIANT")) : 0;
+  p.split_override = std::getenv("WF_SPLIT") ? std::atoi(std::getenv("WF_SPLIT")) : 0;
   const GemmPlan plan = plan_gemm(p);
   if (plan.workspace_zeroed) p.workspace = reinterpret_cast<float*>(counters + gemm_counter_bound(m, n_pad));
   else CHECK(cudaMalloc(&p.workspace, std::max<size_t>(plan.workspace_bytes, 4)));

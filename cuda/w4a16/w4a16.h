@@ -29,6 +29,7 @@ struct GemmParams {
   float* workspace;
   int32_t* counters;
   int variant;            // 0: the tuned default; others are experiments the harness times
+  int split_override;     // > 0: force the decode kernel's split-K (harness experiments)
 };
 
 // How a GEMM is cut across CTAs, so the caller can provide the scratch.
