@@ -270,6 +270,13 @@ GemmPlan plan_decode(const GemmParams& p) {
   int split = (int)std::max<int64_t>(1, std::min<int64_t>(slots / plan.col_blocks, kc / 4));
   // x (and a shared-memory ring) must leave room for those CTAs (227 KB per SM).
   while (split < kc && decode_smem_bytes(p.m, (kc + split - 1) / split) > 227 * 1024 / cps_slots - 1024) ++split;
+  // If shared memory forced the grid past one wave, fill whole waves: a
+  // partial last wave costs a full wave's time (measured: 9 splits of 64
+  // column blocks, 1.09 waves, 93 µs; 16 splits, 2 waves, 69 µs).
+  if (plan.col_blocks * split > slots) {
+    const int64_t waves = (plan.col_blocks * split + slots - 1) / slots;
+    split = (int)std::max<int64_t>(split, std::min<int64_t>(kc, waves * slots / plan.col_blocks));
+  }
   if (p.split_override > 0) split = std::min(p.split_override, kc);
   plan.chunks_per_split = (kc + split - 1) / split;
   plan.split_k = (kc + plan.chunks_per_split - 1) / plan.chunks_per_split;
