@@ -69,10 +69,11 @@ function runProbe(): Probe {
 /** Every GPU CUDA can see; [] with no GPU, no driver or no binary. Never throws. */
 export function devices(): DeviceInfo[] {
   probe ??= runProbe();
-  // Broken-device marks change at run time; refresh them from native state.
+  // Broken-device marks change at run time; refresh them from native state
+  // (a map read: every op resolves its device through here).
   if (probe.devices.length > 0) {
-    const fresh = native().probeDevices().devices;
-    for (const d of probe.devices) d.brokenBy = fresh.find((f) => f.index === d.index)?.brokenBy;
+    const broken = native().brokenDevices();
+    for (const d of probe.devices) d.brokenBy = broken[d.index];
   }
   return probe.devices;
 }

@@ -35,6 +35,7 @@ export interface NativeBinding {
   dtypeIds: Record<string, number>;
   setErrorClass(ctor: unknown): void;
   probeDevices(): { devices: NativeDeviceInfo[]; driverVersion: number; runtimeVersion: number; error?: string };
+  brokenDevices(): Record<string, string>;
   memInfo(device: number): { free: number; total: number };
   buildInfo(): { cudaArchs: string; cudartVersion: number; napiVersion: number };
   alloc(bytes: number, stream: NativeStream): NativeBuffer;

@@ -68,6 +68,15 @@ Napi::Value mem_info(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// brokenDevices() -> { index: CUDA error name } for devices that hit a sticky
+// error: a cheap read of addon state, no CUDA call.
+Napi::Value broken_devices(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  for (const auto& [device, error] : state(env).broken_devices) o.Set(std::to_string(device), error);
+  return o;
+}
+
 Napi::Value build_info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -83,6 +92,7 @@ void register_device(Napi::Env env, Napi::Object exports) {
   exports.Set("probeDevices", Napi::Function::New(env, probe_devices, "probeDevices"));
   exports.Set("memInfo", Napi::Function::New(env, mem_info, "memInfo"));
   exports.Set("buildInfo", Napi::Function::New(env, build_info, "buildInfo"));
+  exports.Set("brokenDevices", Napi::Function::New(env, broken_devices, "brokenDevices"));
 }
 
 }  // namespace wf::node

@@ -138,7 +138,7 @@ Napi::Value gemm(const Napi::CallbackInfo& info) {
   // the decode kernel's zeroed sums. Both are left zeroed by the kernel.
   int32_t* scratch = static_cast<int32_t*>(buffer_ptr(env, info[13], "GEMM scratch", dev, gemm_scratch_bytes(p.m, s.n_pad)));
   p.counters = scratch;
-  if (plan.split_k > 1 && !plan.workspace_zeroed) {
+  if (plan.split_k > 1 && !plan.decode) {
     // The tiled kernel's partials live only for this launch: stream-ordered pool memory.
     void* ws = nullptr;
     check_cuda(env, cudaMallocAsync(&ws, plan.workspace_bytes, stream), "w4a16 workspace", dev);

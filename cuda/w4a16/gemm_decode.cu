@@ -283,7 +283,6 @@ GemmPlan plan_decode(const GemmParams& p) {
   // Workspace and counters come zeroed from the caller's scratch (see
   // gemm_scratch_bytes) and are left zeroed.
   plan.workspace_bytes = plan.split_k > 1 ? (size_t)p.m * p.n * sizeof(float) : 0;
-  plan.workspace_zeroed = true;
   plan.counters = plan.split_k > 1 ? plan.col_blocks : 0;
   return plan;
 }

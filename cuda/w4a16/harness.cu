@@ -104,7 +104,7 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
   p.variant = std::getenv("WF_VARIANT") ? std::atoi(std::getenv("WF_VARIANT")) : 0;
   p.split_override = std::getenv("WF_SPLIT") ? std::atoi(std::getenv("WF_SPLIT")) : 0;
   const GemmPlan plan = plan_gemm(p);
-  if (plan.workspace_zeroed) p.workspace = reinterpret_cast<float*>(counters + gemm_counter_bound(m, n_pad));
+  if (plan.decode) p.workspace = reinterpret_cast<float*>(counters + gemm_counter_bound(m, n_pad));
   else CHECK(cudaMalloc(&p.workspace, std::max<size_t>(plan.workspace_bytes, 4)));
 
   // Check: poison, run, compare with the fp64-accumulated reference.
@@ -155,7 +155,7 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
               (long long)plan.col_blocks, plan.split_k, rel, max_abs, med_us, gbps, 100 * gbps / copy_gbps,
               rel < 1e-3 ? "" : "  <-- FAIL");
   for (auto& w : ws) { cudaFree(w.w); cudaFree(w.scales); cudaFree(w.zeros); }
-  cudaFree(x); cudaFree(out); cudaFree(deq); cudaFree(ref); cudaFree(counters); if (!plan.workspace_zeroed) cudaFree(p.workspace);
+  cudaFree(x); cudaFree(out); cudaFree(deq); cudaFree(ref); cudaFree(counters); if (!plan.decode) cudaFree(p.workspace);
   return rel;
 }
 

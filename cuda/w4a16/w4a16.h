@@ -40,8 +40,9 @@ struct GemmPlan {
   int64_t col_blocks;     // of kGemmBlockN columns
   int split_k;            // CTAs sharing one output tile along K
   int chunks_per_split;   // 64-wide K chunks per CTA
-  size_t workspace_bytes; // split_k > 1: tiled: split_k · M · N floats; decode: M · N floats
-  bool workspace_zeroed;  // decode: workspace must be zero on entry (and is left zero)
+  // split_k > 1: tiled: split_k · M · N floats, fresh per launch; decode:
+  // M · N floats that must be zero on entry (the kernel leaves them zero).
+  size_t workspace_bytes;
   int64_t counters;       // split_k > 1: row_blocks · col_blocks
 };
 constexpr int kGemmBlockN = 256;        // columns per CTA, tiled kernel
