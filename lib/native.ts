@@ -63,4 +63,23 @@ export interface NativeBinding {
       m: number, n: number, k: number, nPad: number, kPad: number, groupSize: number, dtype: number, scratch: NativeBuffer, stream: NativeStream): void;
     gather(x: NativeBuffer, perm: NativeBuffer, out: NativeBuffer, m: number, k: number, dtype: number, stream: NativeStream): void;
   };
+  attention: {
+    /** Returns the number of K/V splits it ran. */
+    forward(o: {
+      q: NativeBuffer; k: NativeBuffer; v: NativeBuffer; out: NativeBuffer; lse: NativeBuffer | null;
+      qStrides: number[]; kStrides: number[]; vStrides: number[]; oStrides: number[];
+      batch: number; heads: number; kvHeads: number; d: number; seqlenQ: number; seqlenK: number;
+      cuSeqlensQ: NativeBuffer | null; cuSeqlensK: NativeBuffer | null; totalQ: number; totalK: number;
+      sequsedK: NativeBuffer | null; sequsedKAdd: number;
+      blockTable: NativeBuffer | null; blockTableStride: number; pageSize: number; numPages: number;
+      scale: number; softcap: number; windowLeft: number; windowRight: number;
+      dtype: number; decode: boolean; splits: number; stream: NativeStream;
+    }): number;
+    appendKv(o: {
+      kNew: NativeBuffer; vNew: NativeBuffer; knStrides: number[]; vnStrides: number[];
+      kCache: NativeBuffer; vCache: NativeBuffer; kStrides: number[]; vStrides: number[];
+      seqused: NativeBuffer; blockTable: NativeBuffer | null; blockTableStride: number; pageSize: number; numPages: number;
+      batch: number; sNew: number; kvHeads: number; d: number; capacity: number; dtype: number; stream: NativeStream;
+    }): void;
+  };
 }

@@ -59,6 +59,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   register_tensor_ops(env, exports);
   register_matmul(env, exports);
   register_w4a16(env, exports);
+  register_attention(env, exports);
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   return exports;
 }

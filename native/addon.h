@@ -47,5 +47,6 @@ void register_stream(Napi::Env env, Napi::Object exports);
 void register_tensor_ops(Napi::Env env, Napi::Object exports);
 void register_matmul(Napi::Env env, Napi::Object exports);
 void register_w4a16(Napi::Env env, Napi::Object exports);
+void register_attention(Napi::Env env, Napi::Object exports);
 
 }  // namespace wf::node

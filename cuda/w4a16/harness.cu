@@ -15,19 +15,13 @@
 
 #include <cuda_fp16.h>
 
+#include "../common/harness.h"
+
 #include "w4a16.h"
 
 using namespace wf;
 using namespace wf::w4a16;
 
-#define CHECK(x)                                                                          \
-  do {                                                                                    \
-    cudaError_t e_ = (x);                                                                 \
-    if (e_ != cudaSuccess) {                                                              \
-      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
-      std::exit(1);                                                                       \
-    }                                                                                     \
-  } while (0)
 
 static void check_status(const Status& s, const char* what) {
   if (!s.ok()) {
@@ -75,25 +69,25 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
   const int sets = (int)std::max<int64_t>(1, std::min<int64_t>(16, (3 * (int64_t)prop.l2CacheSize) / (int64_t)wbytes + 1));
   std::vector<Weights> ws(sets);
   for (int i = 0; i < sets; ++i) {
-    CHECK(cudaMalloc(&ws[i].w, wbytes));
-    CHECK(cudaMalloc(&ws[i].scales, sbytes));
+    WF_CHECK(cudaMalloc(&ws[i].w, wbytes));
+    WF_CHECK(cudaMalloc(&ws[i].scales, sbytes));
     fill_words<<<1024, 256>>>(ws[i].w, wbytes / 4, 11 + i);
     fill_half<<<1024, 256>>>(ws[i].scales, groups * n_pad, 23 + i, 0.001f, 0.01f, false);
     ws[i].zeros = nullptr;
     if (asym) {
-      CHECK(cudaMalloc(&ws[i].zeros, sbytes));
+      WF_CHECK(cudaMalloc(&ws[i].zeros, sbytes));
       fill_half<<<1024, 256>>>(ws[i].zeros, groups * n_pad, 37 + i, 0.f, 16.f, true);
     }
   }
   __half *x, *out, *deq;
   float* ref;
   int32_t* counters;
-  CHECK(cudaMalloc(&x, m * k * 2));
-  CHECK(cudaMalloc(&out, m * n * 2));
-  CHECK(cudaMalloc(&deq, n * k * 2));
-  CHECK(cudaMalloc(&ref, m * n * 4));
-  CHECK(cudaMalloc(&counters, gemm_scratch_bytes(m, n_pad)));
-  CHECK(cudaMemset(counters, 0, gemm_scratch_bytes(m, n_pad)));
+  WF_CHECK(cudaMalloc(&x, m * k * 2));
+  WF_CHECK(cudaMalloc(&out, m * n * 2));
+  WF_CHECK(cudaMalloc(&deq, n * k * 2));
+  WF_CHECK(cudaMalloc(&ref, m * n * 4));
+  WF_CHECK(cudaMalloc(&counters, gemm_scratch_bytes(m, n_pad)));
+  WF_CHECK(cudaMemset(counters, 0, gemm_scratch_bytes(m, n_pad)));
   fill_half<<<1024, 256>>>(x, m * k, 5, -1.f, 1.f, false);
 
   GemmParams p{};
@@ -105,19 +99,19 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
   p.split_override = std::getenv("WF_SPLIT") ? std::atoi(std::getenv("WF_SPLIT")) : 0;
   const GemmPlan plan = plan_gemm(p);
   if (plan.decode) p.workspace = reinterpret_cast<float*>(counters + gemm_counter_bound(m, n_pad));
-  else CHECK(cudaMalloc(&p.workspace, std::max<size_t>(plan.workspace_bytes, 4)));
+  else WF_CHECK(cudaMalloc(&p.workspace, std::max<size_t>(plan.workspace_bytes, 4)));
 
   // Check: poison, run, compare with the fp64-accumulated reference.
-  CHECK(cudaMemset(out, 0xff, m * n * 2));
+  WF_CHECK(cudaMemset(out, 0xff, m * n * 2));
   check_status(launch_gemm(p, plan, 0), "gemm");
   DequantizeParams dq{ws[0].w, ws[0].scales, ws[0].zeros, nullptr, n, k, n_pad, k_pad, gs, DType::Float16, deq};
   check_status(launch_dequantize(dq, 0), "dequantize");
   reference_gemm<<<(unsigned)((m * n + 255) / 256), 256>>>(x, deq, ref, m, n, k);
-  CHECK(cudaDeviceSynchronize());
+  WF_CHECK(cudaDeviceSynchronize());
   std::vector<__half> h_out(m * n);
   std::vector<float> h_ref(m * n);
-  CHECK(cudaMemcpy(h_out.data(), out, m * n * 2, cudaMemcpyDeviceToHost));
-  CHECK(cudaMemcpy(h_ref.data(), ref, m * n * 4, cudaMemcpyDeviceToHost));
+  WF_CHECK(cudaMemcpy(h_out.data(), out, m * n * 2, cudaMemcpyDeviceToHost));
+  WF_CHECK(cudaMemcpy(h_ref.data(), ref, m * n * 4, cudaMemcpyDeviceToHost));
   double num = 0, den = 0, max_abs = 0;
   for (int64_t i = 0; i < m * n; ++i) {
     const double d = (double)__half2float(h_out[i]) - h_ref[i];
@@ -131,19 +125,19 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
   // Back to back, as a model's layers run: all launches queued, one sync.
   constexpr int kWarm = 10, kIters = 50;
   std::vector<cudaEvent_t> ev(kIters + 1);
-  for (auto& e : ev) CHECK(cudaEventCreate(&e));
+  for (auto& e : ev) WF_CHECK(cudaEventCreate(&e));
   for (int it = 0; it < kWarm + kIters; ++it) {
     const Weights& w = ws[it % sets];
     p.w = w.w; p.scales = w.scales; p.zeros = w.zeros;
-    if (it >= kWarm) CHECK(cudaEventRecord(ev[it - kWarm]));
+    if (it >= kWarm) WF_CHECK(cudaEventRecord(ev[it - kWarm]));
     check_status(launch_gemm(p, plan, 0), "gemm");
   }
-  CHECK(cudaEventRecord(ev[kIters]));
-  CHECK(cudaEventSynchronize(ev[kIters]));
+  WF_CHECK(cudaEventRecord(ev[kIters]));
+  WF_CHECK(cudaEventSynchronize(ev[kIters]));
   std::vector<float> ms;
   for (int i = 0; i < kIters; ++i) {
     float t = 0;
-    CHECK(cudaEventElapsedTime(&t, ev[i], ev[i + 1]));
+    WF_CHECK(cudaEventElapsedTime(&t, ev[i], ev[i + 1]));
     ms.push_back(t);
   }
   for (auto& e : ev) cudaEventDestroy(e);
@@ -162,18 +156,18 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
 static double copy_bandwidth() {
   const size_t bytes = 1u << 30;
   void *a, *b;
-  CHECK(cudaMalloc(&a, bytes));
-  CHECK(cudaMalloc(&b, bytes));
+  WF_CHECK(cudaMalloc(&a, bytes));
+  WF_CHECK(cudaMalloc(&b, bytes));
   cudaEvent_t e0, e1;
-  CHECK(cudaEventCreate(&e0));
-  CHECK(cudaEventCreate(&e1));
-  CHECK(cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice));
-  CHECK(cudaEventRecord(e0));
-  for (int i = 0; i < 10; ++i) CHECK(cudaMemcpyAsync(i % 2 ? a : b, i % 2 ? b : a, bytes, cudaMemcpyDeviceToDevice));
-  CHECK(cudaEventRecord(e1));
-  CHECK(cudaEventSynchronize(e1));
+  WF_CHECK(cudaEventCreate(&e0));
+  WF_CHECK(cudaEventCreate(&e1));
+  WF_CHECK(cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice));
+  WF_CHECK(cudaEventRecord(e0));
+  for (int i = 0; i < 10; ++i) WF_CHECK(cudaMemcpyAsync(i % 2 ? a : b, i % 2 ? b : a, bytes, cudaMemcpyDeviceToDevice));
+  WF_CHECK(cudaEventRecord(e1));
+  WF_CHECK(cudaEventSynchronize(e1));
   float ms = 0;
-  CHECK(cudaEventElapsedTime(&ms, e0, e1));
+  WF_CHECK(cudaEventElapsedTime(&ms, e0, e1));
   cudaFree(a);
   cudaFree(b);
   return 10.0 * 2 * bytes / (ms * 1e-3) / 1e9;
@@ -181,7 +175,7 @@ static double copy_bandwidth() {
 
 int main(int argc, char** argv) {
   cudaDeviceProp prop;
-  CHECK(cudaGetDeviceProperties(&prop, 0));
+  WF_CHECK(cudaGetDeviceProperties(&prop, 0));
   const double copy = copy_bandwidth();
   std::printf("%s, %d SMs, copy %.0f GB/s (read + write)\n", prop.name, prop.multiProcessorCount, copy);
   bool ok = true;

@@ -1,0 +1,181 @@
+// Standalone attention harness (no Node): random q/k/v -> kernel -> check a
+// few (batch, head) slices against a float64 CPU reference -> time with
+// CUDA events. Runs under compute-sanitizer and ncu directly.
+//
+//   B=16 H=16 HKV=16 SQ=4096 SK=4096 D=128 CAUSAL=0 DECODE=0 BF16=0 SPLITS=0 \
+//   ITERS=30 build/attention_harness
+//
+// Layout [B, S, H, D] contiguous. DECODE=1 plans the split-KV decode tiles.
+// Prints relative Frobenius error, max abs error, median µs, TFLOP/s and,
+// for decode, K/V bytes per second.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include "../common/harness.h"
+#include <cuda_runtime.h>
+
+#include "attention.h"
+
+using namespace wf;
+using namespace wf::attention;
+
+namespace {
+
+
+float to_float(uint16_t bits, bool bf16) {
+  if (bf16) {
+    uint32_t u = (uint32_t)bits << 16;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+  }
+  __half_raw r;
+  r.x = bits;
+  return __half2float(__half(r));
+}
+
+uint16_t from_float(float f, bool bf16) {
+  if (bf16) {
+    __nv_bfloat16 b = __float2bfloat16_rn(f);
+    return *reinterpret_cast<uint16_t*>(&b);
+  }
+  __half h = __float2half_rn(f);
+  return *reinterpret_cast<uint16_t*>(&h);
+}
+
+}  // namespace
+
+int main() {
+  const int B = harness::env_int("B", 2), H = harness::env_int("H", 16), HKV = harness::env_int("HKV", H), D = harness::env_int("D", 128);
+  const int SQ = harness::env_int("SQ", 1024), SK = harness::env_int("SK", SQ), causal = harness::env_int("CAUSAL", 0);
+  const bool decode = harness::env_int("DECODE", 0), bf16 = harness::env_int("BF16", 0);
+  const int splits = harness::env_int("SPLITS", 0), iters = harness::env_int("ITERS", 30);
+  std::printf("B=%d H=%d HKV=%d SQ=%d SK=%d D=%d causal=%d decode=%d %s\n", B, H, HKV, SQ, SK, D, causal, decode,
+              bf16 ? "bf16" : "fp16");
+
+  const size_t nq = (size_t)B * SQ * H * D, nk = (size_t)B * SK * HKV * D;
+  std::vector<uint16_t> hq(nq), hk(nk), hv(nk), ho(nq);
+  std::mt19937 rng(1234);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  for (auto& x : hq) x = from_float(nd(rng), bf16);
+  for (auto& x : hk) x = from_float(nd(rng), bf16);
+  for (auto& x : hv) x = from_float(nd(rng), bf16);
+
+  void *dq, *dk, *dv, *dout;
+  WF_CHECK(cudaMalloc(&dq, nq * 2));
+  WF_CHECK(cudaMalloc(&dk, nk * 2));
+  WF_CHECK(cudaMalloc(&dv, nk * 2));
+  WF_CHECK(cudaMalloc(&dout, nq * 2));
+  WF_CHECK(cudaMemcpy(dq, hq.data(), nq * 2, cudaMemcpyHostToDevice));
+  WF_CHECK(cudaMemcpy(dk, hk.data(), nk * 2, cudaMemcpyHostToDevice));
+  WF_CHECK(cudaMemcpy(dv, hv.data(), nk * 2, cudaMemcpyHostToDevice));
+  WF_CHECK(cudaMemset(dout, 0xff, nq * 2));  // NaN: unwritten elements fail the check
+
+  FwdParams p{};
+  p.q = dq; p.k = dk; p.v = dv; p.out = dout;
+  p.q_batch = (int64_t)SQ * H * D; p.q_row = (int64_t)H * D; p.q_head = D;
+  p.o_batch = p.q_batch; p.o_row = p.q_row; p.o_head = p.q_head;
+  p.k_batch = (int64_t)SK * HKV * D; p.k_row = (int64_t)HKV * D; p.k_head = D;
+  p.v_batch = p.k_batch; p.v_row = p.k_row; p.v_head = p.k_head;
+  p.batch = B; p.heads = H; p.kv_heads = HKV; p.d = D;
+  p.seqlen_q = SQ; p.seqlen_k = SK;
+  p.scale = 1.f / std::sqrt((float)D);
+  p.window_left = -1;
+  p.window_right = causal ? 0 : -1;
+  p.dtype = bf16 ? DType::BFloat16 : DType::Float16;
+  WF_CHECK(cudaDeviceGetAttribute(&p.sm_count, cudaDevAttrMultiProcessorCount, 0));
+  const FwdPlan plan = plan_fwd(p, decode, splits);
+  p.pack_gqa = plan.pack_gqa;
+  void* ws = nullptr;
+  if (plan.num_splits > 1) {
+    WF_CHECK(cudaMalloc(&ws, plan.accum_bytes));
+    p.lse_accum = static_cast<float*>(ws);
+    p.o_accum = p.lse_accum + (size_t)plan.num_splits * B * H * SQ;
+  }
+  std::printf("plan: tile %dx%d, pack_gqa=%d, m_blocks=%d, splits=%d\n", plan.block_m, plan.block_n, plan.pack_gqa,
+              plan.m_blocks, plan.num_splits);
+  Status st = launch_fwd(p, plan, 0);
+  if (!st.ok()) {
+    std::fprintf(stderr, "launch failed: %s\n", st.detail);
+    return 2;
+  }
+  WF_CHECK(cudaDeviceSynchronize());
+  WF_CHECK(cudaMemcpy(ho.data(), dout, nq * 2, cudaMemcpyDeviceToHost));
+
+  // Reference on the first and last (batch, head) and a sample of rows.
+  double err2 = 0, ref2 = 0, max_abs = 0;
+  size_t unwritten = 0;
+  for (size_t i = 0; i < nq; ++i)
+    if (std::isnan(to_float(ho[i], bf16))) ++unwritten;
+  const int group = H / HKV;
+  std::vector<int> rows;
+  for (int i = 0; i < SQ; i += std::max(1, SQ / 48)) rows.push_back(i);
+  rows.push_back(SQ - 1);
+  for (int bh : {0, B * H - 1}) {
+    const int b = bh / H, h = bh % H, kvh = h / group;
+    for (int i : rows) {
+      std::vector<double> s(SK);
+      double mx = -INFINITY;
+      const int last = causal ? i + SK - SQ : SK - 1;
+      for (int j = 0; j < SK; ++j) {
+        if (j > last) { s[j] = -INFINITY; continue; }
+        double acc = 0;
+        for (int c = 0; c < D; ++c)
+          acc += (double)to_float(hq[(((size_t)b * SQ + i) * H + h) * D + c], bf16) *
+                 to_float(hk[(((size_t)b * SK + j) * HKV + kvh) * D + c], bf16);
+        s[j] = acc * p.scale;
+        mx = std::max(mx, s[j]);
+      }
+      double sum = 0;
+      for (int j = 0; j < SK; ++j) sum += s[j] = (mx == -INFINITY || s[j] == -INFINITY) ? 0 : std::exp(s[j] - mx);
+      for (int c = 0; c < D; ++c) {
+        double o = 0;
+        for (int j = 0; j < SK; ++j) o += s[j] * to_float(hv[(((size_t)b * SK + j) * HKV + kvh) * D + c], bf16);
+        o = sum > 0 ? o / sum : 0;
+        const double got = to_float(ho[(((size_t)b * SQ + i) * H + h) * D + c], bf16);
+        err2 += (got - o) * (got - o);
+        ref2 += o * o;
+        max_abs = std::max(max_abs, std::fabs(got - o));
+      }
+    }
+  }
+  const double rel = std::sqrt(err2 / std::max(ref2, 1e-30));
+  std::printf("check: rel %.3e, max abs %.3e, unwritten %zu -> %s\n", rel, max_abs, unwritten,
+              (rel < (bf16 ? 1e-2 : 2e-3) && unwritten == 0) ? "OK" : "FAIL");
+
+  cudaEvent_t e0, e1;
+  WF_CHECK(cudaEventCreate(&e0));
+  WF_CHECK(cudaEventCreate(&e1));
+  std::vector<float> times;
+  for (int it = 0; it < iters + 5; ++it) {
+    WF_CHECK(cudaEventRecord(e0));
+    launch_fwd(p, plan, 0);
+    WF_CHECK(cudaEventRecord(e1));
+    WF_CHECK(cudaEventSynchronize(e1));
+    float ms;
+    WF_CHECK(cudaEventElapsedTime(&ms, e0, e1));
+    if (it >= 5) times.push_back(ms);
+  }
+  std::sort(times.begin(), times.end());
+  const double us = times[times.size() / 2] * 1e3;
+  // Causal work counts only the visible (bottom-right aligned) half.
+  double pairs = (double)SQ * SK;
+  if (causal) {
+    pairs = 0;
+    for (int i = 0; i < SQ; ++i) pairs += std::max(0, std::min(SK, i + SK - SQ + 1));
+  }
+  const double flops = 4.0 * B * H * pairs * D;
+  const double kv_bytes = 2.0 * nk * 2;
+  std::printf("time: median %.1f us, %.1f TFLOP/s, K/V %.0f GB/s\n", us, flops / us * 1e-6, kv_bytes / us * 1e-3);
+  cudaFree(dq); cudaFree(dk); cudaFree(dv); cudaFree(dout);
+  if (ws) cudaFree(ws);
+  return rel < (bf16 ? 1e-2 : 2e-3) && unwritten == 0 ? 0 : 1;
+}
