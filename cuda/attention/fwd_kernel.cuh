@@ -5,9 +5,9 @@
 //         row block varies fastest so CTAs sharing K/V run together (L2)
 //   block kWarps warps; warp w owns query rows [w·16·kMTiles, (w+1)·16·kMTiles)
 //
-//   smem  sQ [kBlockM][kD]  loaded once
-//         sK [kBlockN][kD]  K tile j      ─┐ single-buffered: V_j streams in
-//         sV [kBlockN][kD]  V tile j      ─┘ during Q·K_jᵀ, K_{j+1} during P·V_j
+//   smem  sQ [kBlockM][kD]           loaded once
+//         sK [kStages][kBlockN][kD]  K tiles  ─┐ see FwdConfig::kStages for
+//         sV [kStages][kBlockN][kD]  V tiles  ─┘ when each tile streams in
 //
 // Each warp keeps its rows' O (fp32), running max and running sum in
 // registers; S = Q·K_jᵀ never leaves registers: its accumulator fragment is,
@@ -22,25 +22,31 @@
 
 namespace wf::attention {
 
-template <typename T_, int kD_, int kBlockM_, int kBlockN_, int kWarps_>
+template <typename T_, int kD_, int kBlockM_, int kBlockN_, int kWarps_, int kStages_>
 struct FwdConfig {
   using T = T_;
   static constexpr int kD = kD_;            // instantiated head dim (runtime d ≤ kD)
   static constexpr int kBlockM = kBlockM_;  // query rows per CTA
   static constexpr int kBlockN = kBlockN_;  // keys per K/V tile
   static constexpr int kWarps = kWarps_;
+  // 1: FlashAttention-2's schedule, one K and one V buffer (V_j streams in
+  // during Q·K_jᵀ, K_{j+1} during P·V_j). 2: K and V double-buffered, tile
+  // j+2 streams in during all of tile j+1's math (more smem, more in flight).
+  static constexpr int kStages = kStages_;
   static constexpr int kThreads = kWarps * 32;
-  // Two CTAs per SM when their registers allow it, so one CTA's barrier
-  // stalls overlap the other's math.
-  static constexpr int kMinBlocks = kThreads * 128 <= 32768 ? 2 : 1;
+  // 8 warps at kD ≤ 128 fit in 128 registers: ask for two CTAs per SM, so
+  // one CTA's barrier stalls overlap the other's math. Larger tiles would
+  // spill under that cap.
+  static constexpr int kMinBlocks = kWarps == 8 && kD <= 128 ? 2 : 1;
   static constexpr int kMTiles = kBlockM / (16 * kWarps);  // m16 row tiles per warp
   static constexpr int kNTiles = kBlockN / 8;              // n8 tiles of S per row tile
   static constexpr int kDTiles = kD / 8;                   // n8 tiles of O per row tile
   static constexpr int kChunks = kD / 8;                   // 16-byte chunks per row
-  static constexpr size_t kSmemBytes = (size_t)(kBlockM + 2 * kBlockN) * kD * sizeof(T);
+  static constexpr size_t kSmemBytes = (size_t)(kBlockM + 2 * kStages * kBlockN) * kD * sizeof(T);
   static_assert(kMTiles >= 1 && kMTiles * 16 * kWarps == kBlockM, "warps split the rows into m16 tiles");
   static_assert(kBlockN % 16 == 0 && kD % 16 == 0, "P·V steps over 16 keys, Q·Kᵀ over 16 dims");
   static_assert(kThreads % kChunks == 0, "each thread copies one fixed chunk column");
+  static_assert(kStages == 1 || kStages == 2, "single- or double-buffered K/V");
 };
 
 namespace detail {
@@ -82,10 +88,13 @@ __device__ __forceinline__ int clampi(int v, int lo, int hi) { return v < lo ? l
 // multiply a zero P).
 template <int R, typename Cfg, typename RowPtr>
 __device__ __forceinline__ void load_tile(typename Cfg::T* smem, RowPtr row_ptr, int d, const void* any) {
+  constexpr int kRowsPerPass = Cfg::kThreads / Cfg::kChunks;
+  static_assert(R % kRowsPerPass == 0, "every thread copies the same number of rows");
   const int c = threadIdx.x % Cfg::kChunks;
   const bool col_ok = c * 8 < d;
 #pragma unroll
-  for (int r = threadIdx.x / Cfg::kChunks; r < R; r += Cfg::kThreads / Cfg::kChunks) {
+  for (int i = 0; i < R / kRowsPerPass; ++i) {
+    const int r = threadIdx.x / Cfg::kChunks + i * kRowsPerPass;
     const typename Cfg::T* src = row_ptr(r);
     const bool ok = col_ok && src != nullptr;
     ptx::cp_async16_zfill(smem + swizzle<Cfg::kD>(r, c), ok ? src + c * 8 : any, ok ? 16 : 0);
@@ -102,7 +111,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinBlocks) fwd_kernel(con
   extern __shared__ __align__(128) unsigned char smem_raw[];
   T* sQ = reinterpret_cast<T*>(smem_raw);
   T* sK = sQ + kBlockM * kD;
-  T* sV = sK + kBlockN * kD;
+  T* sV = sK + Cfg::kStages * kBlockN * kD;
 
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int group = p.heads / p.kv_heads;
@@ -172,7 +181,6 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinBlocks) fwd_kernel(con
   }
   // Global offset of key n (a row of K; the same row of V with V's strides).
   auto kv_row = [&](int n, int64_t batch_stride, int64_t row_stride) -> int64_t {
-    if (!table) return (int64_t)n * row_stride;
     const int page = detail::clampi(table[n / p.page_size], 0, p.num_pages - 1);
     return (int64_t)page * batch_stride + (int64_t)(n % p.page_size) * row_stride;
   };
@@ -180,21 +188,23 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinBlocks) fwd_kernel(con
   detail::load_tile<kBlockM, Cfg>(sQ, [&](int r) -> const T* {
     return r_base + r < rows ? qg + (int64_t)qpos(r) * p.q_row + (int64_t)qhead(r) * p.q_head : nullptr;
   }, p.d, p.q);
-  auto load_k = [&](int nb) {
-    detail::load_tile<kBlockN, Cfg>(sK, [&](int r) -> const T* {
-      const int n = nb * kBlockN + r;
-      return n < sk ? kg + kv_row(n, p.k_batch, p.k_row) : nullptr;
-    }, p.d, p.k);
+  // Contiguous caches address a row with one multiply; only paged ones look
+  // up the block table (a uniform branch per tile, not per row).
+  auto load_kv = [&](T* dst, const T* base, int nb, int64_t page_stride, int64_t row_stride, const void* any) {
+    if (!table) {
+      detail::load_tile<kBlockN, Cfg>(dst, [&](int r) -> const T* {
+        const int n = nb * kBlockN + r;
+        return n < sk ? base + (int64_t)n * row_stride : nullptr;
+      }, p.d, any);
+    } else {
+      detail::load_tile<kBlockN, Cfg>(dst, [&](int r) -> const T* {
+        const int n = nb * kBlockN + r;
+        return n < sk ? base + kv_row(n, page_stride, row_stride) : nullptr;
+      }, p.d, any);
+    }
   };
-  auto load_v = [&](int nb) {
-    detail::load_tile<kBlockN, Cfg>(sV, [&](int r) -> const T* {
-      const int n = nb * kBlockN + r;
-      return n < sk ? vg + kv_row(n, p.v_batch, p.v_row) : nullptr;
-    }, p.d, p.v);
-  };
-  ptx::cp_async_commit();
-  if (nb_lo < nb_hi) load_k(nb_lo);
-  ptx::cp_async_commit();
+  auto load_k = [&](int nb, int buf) { load_kv(sK + buf * kBlockN * kD, kg, nb, p.k_batch, p.k_row, p.k); };
+  auto load_v = [&](int nb, int buf) { load_kv(sV + buf * kBlockN * kD, vg, nb, p.v_batch, p.v_row, p.v); };
 
   float acc_o[kMTiles][kDTiles][4];
   float row_max[kMTiles][2], row_sum[kMTiles][2];
@@ -217,24 +227,17 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinBlocks) fwd_kernel(con
   // help copy; they skip the math.
   const bool warp_live = r_base + warp_row < rows;
 
-  for (int nb = nb_lo; nb < nb_hi; ++nb) {
-    ptx::cp_async_wait<0>();
-    __syncthreads();  // K_nb (and Q) landed; every warp is done with V_{nb-1}
-    load_v(nb);
-    ptx::cp_async_commit();
-
-    float s[kMTiles][kNTiles][4];
+  // Q·K_nbᵀ, masking and the online-softmax update of one tile; S ends as P.
+  using STile = float[kMTiles][kNTiles][4];
+  auto scores = [&](int nb, const T* sKb, STile& s) {
 #pragma unroll
     for (int mt = 0; mt < kMTiles; ++mt)
 #pragma unroll
       for (int nt = 0; nt < kNTiles; ++nt)
 #pragma unroll
         for (int i = 0; i < 4; ++i) s[mt][nt][i] = 0.f;
-
-    if (warp_live) {
 #pragma unroll
       for (int ks = 0; ks < kD / 16; ++ks) {
-        if (ks * 16 >= p.d) break;
         uint32_t qa[kMTiles][4];
 #pragma unroll
         for (int mt = 0; mt < kMTiles; ++mt)
@@ -244,7 +247,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinBlocks) fwd_kernel(con
           // Lanes 0-7 / 8-15 address keys np·16+0..7 at dims ks·16+0..7 / +8..15
           // (b0, b1 of n-tile 2np); lanes 16-31 the same for keys +8..15.
           uint32_t kb[4];
-          ptx::ldmatrix_x4(kb, sK + detail::swizzle<kD>(np * 16 + (lane & 7) + ((lane >> 4) << 3), ks * 2 + ((lane >> 3) & 1)));
+          ptx::ldmatrix_x4(kb, sKb + detail::swizzle<kD>(np * 16 + (lane & 7) + ((lane >> 4) << 3), ks * 2 + ((lane >> 3) & 1)));
           const uint32_t b0[2] = {kb[0], kb[1]}, b1[2] = {kb[2], kb[3]};
 #pragma unroll
           for (int mt = 0; mt < kMTiles; ++mt) {
@@ -320,14 +323,9 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinBlocks) fwd_kernel(con
             }
           row_sum[mt][hf] += sum;
         }
-    }
-
-    ptx::cp_async_wait<0>();
-    __syncthreads();  // V_nb landed; every warp is done with K_nb
-    if (nb + 1 < nb_hi) load_k(nb + 1);
-    ptx::cp_async_commit();
-
-    if (warp_live) {
+  };
+  // O += P·V_nb.
+  auto accumulate = [&](const T* sVb, STile& s) {
 #pragma unroll
       for (int kk = 0; kk < kBlockN / 16; ++kk) {
         // S's accumulator layout for keys kk·16..+15 is the m16k16 A layout.
@@ -341,11 +339,10 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinBlocks) fwd_kernel(con
         }
 #pragma unroll
         for (int dp = 0; dp < kD / 16; ++dp) {
-          if (dp * 16 >= p.d) break;
           // Transposed: lanes 0-7 / 8-15 address keys kk·16+0..7 / +8..15 at
           // dims dp·16+0..7 (b0, b1 of d-tile 2dp); lanes 16-31 dims +8..15.
           uint32_t vb[4];
-          ptx::ldmatrix_x4_trans(vb, sV + detail::swizzle<kD>(kk * 16 + (lane & 7) + (((lane >> 3) & 1) << 3), dp * 2 + (lane >> 4)));
+          ptx::ldmatrix_x4_trans(vb, sVb + detail::swizzle<kD>(kk * 16 + (lane & 7) + (((lane >> 3) & 1) << 3), dp * 2 + (lane >> 4)));
           const uint32_t b0[2] = {vb[0], vb[1]}, b1[2] = {vb[2], vb[3]};
 #pragma unroll
           for (int mt = 0; mt < kMTiles; ++mt) {
@@ -354,8 +351,47 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinBlocks) fwd_kernel(con
           }
         }
       }
+  };
+
+  if constexpr (Cfg::kStages == 1) {
+    ptx::cp_async_commit();
+    if (nb_lo < nb_hi) load_k(nb_lo, 0);
+    ptx::cp_async_commit();
+    for (int nb = nb_lo; nb < nb_hi; ++nb) {
+      ptx::cp_async_wait<0>();
+      __syncthreads();  // K_nb (and Q) landed; every warp is done with V_{nb-1}
+      load_v(nb, 0);
+      ptx::cp_async_commit();
+      float s[kMTiles][kNTiles][4];
+      if (warp_live) scores(nb, sK, s);
+      ptx::cp_async_wait<0>();
+      __syncthreads();  // V_nb landed; every warp is done with K_nb
+      if (nb + 1 < nb_hi) load_k(nb + 1, 0);
+      ptx::cp_async_commit();
+      if (warp_live) accumulate(sV, s);
+    }
+  } else {
+    // Groups: {Q, K/V lo}, {K/V lo+1}, then one per iteration (possibly
+    // empty), so "all but the newest group" is always tile nb.
+    if (nb_lo < nb_hi) { load_k(nb_lo, 0); load_v(nb_lo, 0); }
+    ptx::cp_async_commit();
+    if (nb_lo + 1 < nb_hi) { load_k(nb_lo + 1, 1); load_v(nb_lo + 1, 1); }
+    ptx::cp_async_commit();
+    for (int nb = nb_lo; nb < nb_hi; ++nb) {
+      const int buf = (nb - nb_lo) & 1;
+      ptx::cp_async_wait<1>();
+      __syncthreads();  // tile nb landed
+      float s[kMTiles][kNTiles][4];
+      if (warp_live) {
+        scores(nb, sK + buf * kBlockN * kD, s);
+        accumulate(sV + buf * kBlockN * kD, s);
+      }
+      __syncthreads();  // every warp is done with buffer `buf`
+      if (nb + 2 < nb_hi) { load_k(nb + 2, buf); load_v(nb + 2, buf); }
+      ptx::cp_async_commit();
     }
   }
+  ptx::cp_async_wait<0>();  // no copy may still target smem when the CTA exits
 
   if (!warp_live) return;
   const bool split_out = p.num_splits > 1;

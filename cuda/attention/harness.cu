@@ -23,6 +23,7 @@
 #include <cuda_runtime.h>
 
 #include "attention.h"
+#include "fwd_launch.cuh"
 
 using namespace wf;
 using namespace wf::attention;
@@ -50,6 +51,25 @@ uint16_t from_float(float f, bool bf16) {
   __half h = __float2half_rn(f);
   return *reinterpret_cast<uint16_t*>(&h);
 }
+
+// Tile configurations timed beside the default with VARIANTS=1 (fp16 only):
+// the experiments behind tiles.h's choices.
+struct Variant {
+  const char* name;
+  int d;
+  bool decode;
+  int block_m, block_n;
+  Status (*launch)(const FwdParams&, const FwdPlan&, cudaStream_t);
+};
+#define WF_VARIANT(D, DEC, M, N, W, S) \
+  Variant{#M "x" #N " w" #W " s" #S, D, DEC, M, N, launch_config<FwdConfig<__half, D, M, N, W, S>>}
+const Variant kVariants[] = {
+    WF_VARIANT(64, false, 128, 128, 8, 1),  WF_VARIANT(64, false, 128, 64, 8, 1),  WF_VARIANT(64, false, 64, 64, 2, 1),
+    WF_VARIANT(128, false, 128, 64, 8, 1), WF_VARIANT(128, false, 64, 64, 2, 1),  WF_VARIANT(128, false, 128, 32, 4, 1),
+    WF_VARIANT(256, false, 128, 64, 8, 1), WF_VARIANT(256, false, 128, 32, 8, 1),
+    WF_VARIANT(128, true, 64, 64, 4, 1),   WF_VARIANT(128, true, 64, 128, 4, 2),  WF_VARIANT(128, true, 32, 64, 2, 1),
+    WF_VARIANT(128, true, 64, 64, 4, 2),   WF_VARIANT(128, true, 128, 128, 8, 1),
+};
 
 }  // namespace
 
@@ -96,33 +116,22 @@ int main() {
   p.pack_gqa = plan.pack_gqa;
   void* ws = nullptr;
   if (plan.num_splits > 1) {
+    // Sized for the smallest tile a variant uses (more splits never needed).
     WF_CHECK(cudaMalloc(&ws, plan.accum_bytes));
     p.lse_accum = static_cast<float*>(ws);
     p.o_accum = p.lse_accum + (size_t)plan.num_splits * B * H * SQ;
   }
-  std::printf("plan: tile %dx%d, pack_gqa=%d, m_blocks=%d, splits=%d\n", plan.block_m, plan.block_n, plan.pack_gqa,
-              plan.m_blocks, plan.num_splits);
-  Status st = launch_fwd(p, plan, 0);
-  if (!st.ok()) {
-    std::fprintf(stderr, "launch failed: %s\n", st.detail);
-    return 2;
-  }
-  WF_CHECK(cudaDeviceSynchronize());
-  WF_CHECK(cudaMemcpy(ho.data(), dout, nq * 2, cudaMemcpyDeviceToHost));
 
-  // Reference on the first and last (batch, head) and a sample of rows.
-  double err2 = 0, ref2 = 0, max_abs = 0;
-  size_t unwritten = 0;
-  for (size_t i = 0; i < nq; ++i)
-    if (std::isnan(to_float(ho[i], bf16))) ++unwritten;
+  // The reference: the first and last (batch, head), a sample of rows.
   const int group = H / HKV;
   std::vector<int> rows;
   for (int i = 0; i < SQ; i += std::max(1, SQ / 48)) rows.push_back(i);
   rows.push_back(SQ - 1);
+  std::vector<std::vector<double>> ref;
   for (int bh : {0, B * H - 1}) {
     const int b = bh / H, h = bh % H, kvh = h / group;
     for (int i : rows) {
-      std::vector<double> s(SK);
+      std::vector<double> s(SK), o(D);
       double mx = -INFINITY;
       const int last = causal ? i + SK - SQ : SK - 1;
       for (int j = 0; j < SK; ++j) {
@@ -137,45 +146,92 @@ int main() {
       double sum = 0;
       for (int j = 0; j < SK; ++j) sum += s[j] = (mx == -INFINITY || s[j] == -INFINITY) ? 0 : std::exp(s[j] - mx);
       for (int c = 0; c < D; ++c) {
-        double o = 0;
-        for (int j = 0; j < SK; ++j) o += s[j] * to_float(hv[(((size_t)b * SK + j) * HKV + kvh) * D + c], bf16);
-        o = sum > 0 ? o / sum : 0;
-        const double got = to_float(ho[(((size_t)b * SQ + i) * H + h) * D + c], bf16);
-        err2 += (got - o) * (got - o);
-        ref2 += o * o;
-        max_abs = std::max(max_abs, std::fabs(got - o));
+        for (int j = 0; j < SK; ++j) o[c] += s[j] * to_float(hv[(((size_t)b * SK + j) * HKV + kvh) * D + c], bf16);
+        o[c] = sum > 0 ? o[c] / sum : 0;
       }
+      ref.push_back(o);
     }
   }
-  const double rel = std::sqrt(err2 / std::max(ref2, 1e-30));
-  std::printf("check: rel %.3e, max abs %.3e, unwritten %zu -> %s\n", rel, max_abs, unwritten,
-              (rel < (bf16 ? 1e-2 : 2e-3) && unwritten == 0) ? "OK" : "FAIL");
 
-  cudaEvent_t e0, e1;
-  WF_CHECK(cudaEventCreate(&e0));
-  WF_CHECK(cudaEventCreate(&e1));
-  std::vector<float> times;
-  for (int it = 0; it < iters + 5; ++it) {
-    WF_CHECK(cudaEventRecord(e0));
-    launch_fwd(p, plan, 0);
-    WF_CHECK(cudaEventRecord(e1));
-    WF_CHECK(cudaEventSynchronize(e1));
-    float ms;
-    WF_CHECK(cudaEventElapsedTime(&ms, e0, e1));
-    if (it >= 5) times.push_back(ms);
-  }
-  std::sort(times.begin(), times.end());
-  const double us = times[times.size() / 2] * 1e3;
-  // Causal work counts only the visible (bottom-right aligned) half.
+  // Causal work counts only the visible (bottom-right aligned) pairs.
   double pairs = (double)SQ * SK;
   if (causal) {
     pairs = 0;
     for (int i = 0; i < SQ; ++i) pairs += std::max(0, std::min(SK, i + SK - SQ + 1));
   }
-  const double flops = 4.0 * B * H * pairs * D;
-  const double kv_bytes = 2.0 * nk * 2;
-  std::printf("time: median %.1f us, %.1f TFLOP/s, K/V %.0f GB/s\n", us, flops / us * 1e-6, kv_bytes / us * 1e-3);
+  const double flops = 4.0 * B * H * pairs * D, kv_bytes = 2.0 * nk * 2;
+  bool all_ok = true;
+
+  auto measure = [&](const char* name, const FwdPlan& pl, auto&& launch) {
+    WF_CHECK(cudaMemset(dout, 0xff, nq * 2));  // NaN: unwritten elements fail the check
+    Status st = launch(pl);
+    if (!st.ok()) {
+      std::printf("%-28s launch failed: %s\n", name, st.detail);
+      all_ok = false;
+      return;
+    }
+    WF_CHECK(cudaDeviceSynchronize());
+    WF_CHECK(cudaMemcpy(ho.data(), dout, nq * 2, cudaMemcpyDeviceToHost));
+    size_t unwritten = 0;
+    for (size_t i = 0; i < nq; ++i)
+      if (std::isnan(to_float(ho[i], bf16))) ++unwritten;
+    double err2 = 0, ref2 = 0, max_abs = 0;
+    size_t at = 0;
+    for (int bh : {0, B * H - 1}) {
+      const int b = bh / H, h = bh % H;
+      for (int i : rows) {
+        const std::vector<double>& o = ref[at++];
+        for (int c = 0; c < D; ++c) {
+          const double got = to_float(ho[(((size_t)b * SQ + i) * H + h) * D + c], bf16);
+          err2 += (got - o[c]) * (got - o[c]);
+          ref2 += o[c] * o[c];
+          max_abs = std::max(max_abs, std::fabs(got - o[c]));
+        }
+      }
+    }
+    const double rel = std::sqrt(err2 / std::max(ref2, 1e-30));
+    const bool ok = rel < (bf16 ? 1e-2 : 2e-3) && unwritten == 0;
+    all_ok = all_ok && ok;
+    cudaEvent_t e0, e1;
+    WF_CHECK(cudaEventCreate(&e0));
+    WF_CHECK(cudaEventCreate(&e1));
+    std::vector<float> times;
+    for (int it = 0; it < iters + 5; ++it) {
+      WF_CHECK(cudaEventRecord(e0));
+      launch(pl);
+      WF_CHECK(cudaEventRecord(e1));
+      WF_CHECK(cudaEventSynchronize(e1));
+      float ms;
+      WF_CHECK(cudaEventElapsedTime(&ms, e0, e1));
+      if (it >= 5) times.push_back(ms);
+    }
+    std::sort(times.begin(), times.end());
+    const double us = times[times.size() / 2] * 1e3;
+    std::printf("%-28s tile %3dx%-3d splits %3d | rel %.2e max abs %.2e unwritten %zu %s | %8.1f us %6.1f TFLOP/s %6.0f GB/s K/V\n",
+                name, pl.block_m, pl.block_n, pl.num_splits, rel, max_abs, unwritten, ok ? "OK  " : "FAIL", us,
+                flops / us * 1e-6, kv_bytes / us * 1e-3);
+    cudaEventDestroy(e0);
+    cudaEventDestroy(e1);
+  };
+
+  measure("default", plan, [&](const FwdPlan& pl) { return launch_fwd(p, pl, 0); });
+  if (harness::env_int("VARIANTS", 0) && !bf16) {
+    for (const Variant& v : kVariants) {
+      if (v.d != kernel_head_dim(D) || v.decode != decode) continue;
+      FwdPlan pl = plan;
+      pl.block_m = v.block_m;
+      pl.block_n = v.block_n;
+      const int64_t rows_all = (int64_t)SQ * (pl.pack_gqa ? group : 1);
+      pl.m_blocks = (int)((rows_all + v.block_m - 1) / v.block_m);
+      measure(v.name, pl, [&](const FwdPlan& x) {
+        FwdParams q = p;
+        q.num_splits = x.num_splits;
+        Status st = v.launch(q, x, 0);
+        return st.ok() && x.num_splits > 1 ? launch_combine(q, 0) : st;
+      });
+    }
+  }
   cudaFree(dq); cudaFree(dk); cudaFree(dv); cudaFree(dout);
   if (ws) cudaFree(ws);
-  return rel < (bf16 ? 1e-2 : 2e-3) && unwritten == 0 ? 0 : 1;
+  return all_ok ? 0 : 1;
 }

@@ -4,17 +4,19 @@
 namespace wf::attention {
 
 struct TileShape {
-  int block_m, block_n, warps;
+  int block_m, block_n, warps, stages;  // stages: FwdConfig::kStages
 };
 
-// Prefill (compute-bound): 128 query rows per CTA, 16 per warp, so a warp's
-// O (kD/8 fragments) and S (block_n/8) stay in registers with room for two
-// CTAs per SM at kD ≤ 128. Decode (memory-bound, a few rows per K/V head):
-// 64-row tiles whose idle warps only copy, and long K/V tiles so each CTA
-// keeps more bytes in flight.
+// Prefill (compute-bound) is limited by shared-memory reads (ldmatrix of
+// K and V per mma): at kD ≤ 128 each warp owns 32 query rows (two m16
+// tiles), so every K/V fragment it loads feeds two mma; 4 warps, 128 rows,
+// two CTAs per SM. At kD = 256 the O accumulator only fits 16 rows per warp;
+// 64-row tiles let two CTAs share an SM.
+// Decode (memory-bound, a few rows per K/V head): 64-row tiles whose idle
+// warps only copy, and long K/V tiles so each CTA keeps more bytes in flight.
 constexpr TileShape tile_shape(int kd, bool decode) {
-  return decode ? (kd == 256 ? TileShape{64, 64, 4} : TileShape{64, 128, 4})
-                : (kd == 64 ? TileShape{128, 128, 8} : TileShape{128, 64, 8});
+  return decode ? (kd == 256 ? TileShape{64, 64, 4, 1} : TileShape{64, 128, 4, 1})
+                : (kd == 256 ? TileShape{64, 64, 4, 1} : TileShape{128, 64, 4, 1});
 }
 
 // The instantiated head dim that runs head dim d (d % 8 == 0, 0 < d ≤ 256).
