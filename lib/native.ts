@@ -49,7 +49,8 @@ export interface NativeBinding {
   createEvent(device: number, timing?: boolean): NativeEvent;
   spin(stream: NativeStream, microseconds: number): void;
   rand(dst: NativeBuffer, dtype: number, numel: number, seed: number, dist: number, a: number, b: number, stream: NativeStream): void;
-  matmul(a: NativeBuffer, b: NativeBuffer, c: NativeBuffer, m: number, n: number, k: number, transB: boolean, dtype: number, stream: NativeStream, bias?: NativeBuffer | null): void;
+  matmul(a: NativeBuffer, b: NativeBuffer, c: NativeBuffer, m: number, n: number, k: number, transB: boolean, dtype: number, stream: NativeStream,
+    bias?: NativeBuffer | null, batch?: number, alpha?: number): void;
   cublasLtInfo(): { loaded: boolean; path?: string; version?: number; error?: string };
   w4a16: {
     layoutVersion: number;
@@ -81,5 +82,6 @@ export interface NativeBinding {
       seqused: NativeBuffer; blockTable: NativeBuffer | null; blockTableStride: number; pageSize: number; numPages: number;
       batch: number; sNew: number; kvHeads: number; d: number; capacity: number; dtype: number; stream: NativeStream;
     }): void;
+    softmaxRows(x: NativeBuffer, rows: number, sq: number, sk: number, causal: boolean, dtype: number, stream: NativeStream): void;
   };
 }

@@ -174,12 +174,33 @@ Napi::Value append_kv(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// softmaxRows(x, rows, sq, sk, causal, dtype, stream): the unfused baseline's softmax.
+Napi::Value softmax_rows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Stream* st = unwrap_stream(env, info[6], "stream");
+  const int dev = st->handle->device;
+  SoftmaxParams p{};
+  p.rows = arg_int(env, info[1], "rows");
+  p.sq = (int)arg_int(env, info[2], "sq");
+  p.sk = (int)arg_int(env, info[3], "sk");
+  p.causal = info[4].ToBoolean().Value();
+  const int64_t dt = arg_int(env, info[5], "dtype");
+  if (dt != (int)DType::Float16 && dt != (int)DType::BFloat16) throw_error(env, "ERR_DTYPE", "softmax rows: float16 or bfloat16");
+  p.dtype = (DType)dt;
+  if (p.rows <= 0 || p.sq <= 0 || p.sk <= 0) throw_error(env, "ERR_SHAPE", "softmax rows: sizes must be positive");
+  p.x = buffer_ptr(env, info[0], "scores", dev, (size_t)(p.rows * p.sk) * 2);
+  use_device(env, dev);
+  check_status(env, launch_softmax_rows(p, st->handle->stream), "softmax rows", dev);
+  return env.Undefined();
+}
+
 }  // namespace
 
 void register_attention(Napi::Env env, Napi::Object exports) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("forward", Napi::Function::New(env, forward, "forward"));
   o.Set("appendKv", Napi::Function::New(env, append_kv, "appendKv"));
+  o.Set("softmaxRows", Napi::Function::New(env, softmax_rows, "softmaxRows"));
   exports.Set("attention", o);
 }
 

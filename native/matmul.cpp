@@ -6,7 +6,7 @@ namespace wf::node {
 
 namespace {
 
-// matmul(a, b, c, m, n, k, transB, dtype, stream, bias?). Shapes were validated in
+// matmul(a, b, c, m, n, k, transB, dtype, stream, bias?, batch?, alpha?). Shapes were validated in
 // lib/matmul.ts; here only what could corrupt memory is re-checked.
 Napi::Value matmul(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -20,11 +20,13 @@ Napi::Value matmul(const Napi::CallbackInfo& info) {
   int64_t dt = arg_int(env, info[7], "dtype");
   if (!dtype_valid((int32_t)dt)) throw_error(env, "ERR_DTYPE", "unknown dtype id");
   p.dtype = (DType)dt;
-  if (p.m <= 0 || p.n <= 0 || p.k <= 0) throw_error(env, "ERR_SHAPE", "matmul sizes must be positive");
+  if (info.Length() > 10 && !info[10].IsUndefined()) p.batch = arg_int(env, info[10], "batch");
+  if (info.Length() > 11 && !info[11].IsUndefined()) p.alpha = (float)arg_number(env, info[11], "alpha");
+  if (p.m <= 0 || p.n <= 0 || p.k <= 0 || p.batch <= 0) throw_error(env, "ERR_SHAPE", "matmul sizes must be positive");
   const size_t es = dtype_bits(p.dtype) / 8;
-  p.a = buffer_ptr(env, info[0], "a", device, (size_t)(p.m * p.k) * es);
-  p.b = buffer_ptr(env, info[1], "b", device, (size_t)(p.k * p.n) * es);
-  p.c = buffer_ptr(env, info[2], "out", device, (size_t)(p.m * p.n) * es);
+  p.a = buffer_ptr(env, info[0], "a", device, (size_t)(p.batch * p.m * p.k) * es);
+  p.b = buffer_ptr(env, info[1], "b", device, (size_t)(p.batch * p.k * p.n) * es);
+  p.c = buffer_ptr(env, info[2], "out", device, (size_t)(p.batch * p.m * p.n) * es);
   p.bias = info.Length() > 9 && !info[9].IsUndefined() && !info[9].IsNull() ? buffer_ptr(env, info[9], "bias", device, (size_t)p.n * es) : nullptr;
   use_device(env, device);
   check_status(env, state(env).cublaslt.matmul(p, device, s->handle->stream), "matmul", device);

@@ -5,6 +5,7 @@ import { expect, it } from 'vitest';
 import { fillBytes } from '../lib/tensor.js';
 import { attention, attentionVarlen, decodeAttention, tensor, empty, WarpforgeError, type Tensor } from '../lib/index.js';
 import { referenceAttention, type ReferenceProblem } from '../lib/attention/reference.js';
+import { attentionUnfused } from '../lib/attention/unfused.js';
 import { decodeFloat, encodeFloat, FORMATS } from '../lib/convert.js';
 import { describeGpu, errors, hostRandn } from './gpu.js';
 
@@ -129,6 +130,35 @@ describeGpu('attention (prefill) against the float64 reference', () => {
     it(label(c), async () => {
       const r = await runAttention(c);
       console.log(`attention ${label(c)}: rel ${r.rel.toExponential(2)}, max abs ${r.maxAbs.toExponential(2)} (unfused ${r.unfused.toExponential(2)}), lse ${r.lse.toExponential(2)}`);
+    });
+  }
+});
+
+describeGpu('the unfused baseline (cuBLASLt QKᵀ, softmax, cuBLASLt PV)', () => {
+  for (const causal of [false, true]) {
+    it(`matches the fused kernel and the reference${causal ? ' (causal, Sq < Sk)' : ''}`, async () => {
+      const [b, h, sq, sk, d] = [2, 3, 70, 90, 64];
+      const q = randTensor([b, h, sq, d], 'float16'), k = randTensor([b, h, sk, d], 'float16'), v = randTensor([b, h, sk, d], 'float16');
+      const un = attentionUnfused(q, k, v, { causal });
+      const fu = attention(q, k, v, { causal, layout: 'bhsd' });
+      const [hq, hk, hv, hu, hf] = await Promise.all([q, k, v, un, fu].map((t) => t.toArray()));
+      let worst = 0;
+      for (let bb = 0; bb < b; bb++) {
+        // [H, S, D] slices to the reference's [S, H, D]
+        const perm = (a: ArrayLike<number>, s: number) => {
+          const t = new Float64Array(h * s * d);
+          for (let hh = 0; hh < h; hh++) for (let i = 0; i < s; i++) for (let x = 0; x < d; x++)
+            t[(i * h + hh) * d + x] = a[((bb * h + hh) * s + i) * d + x];
+          return t;
+        };
+        const ref = referenceAttention({ q: perm(hq, sq), k: perm(hk, sk), v: perm(hv, sk), sq, sk, h, hkv: h, d, scale: 1 / Math.sqrt(d), windowRight: causal ? 0 : -1 });
+        const eu = errors(perm(hu, sq), ref.out), ef = errors(perm(hf, sq), ref.out);
+        expect(eu.maxAbs).toBeLessThan(MAX_ABS.float16);
+        expect(ef.maxAbs).toBeLessThan(MAX_ABS.float16);
+        worst = Math.max(worst, eu.maxAbs);
+      }
+      console.log(`unfused baseline${causal ? ' causal' : ''}: max abs ${worst.toExponential(2)}`);
+      for (const t of [q, k, v, un, fu]) t.dispose();
     });
   }
 });

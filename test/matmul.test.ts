@@ -40,6 +40,25 @@ describeGpu('matmul (cuBLASLt)', () => {
     }
   }
 
+  it('batched (3-D) with alpha multiplies every batch entry', async () => {
+    for (const [dtype, transB] of [['float16', true], ['bfloat16', false], ['float32', true]] as [DType, boolean][]) {
+      const [batch, m, n, k] = [3, 17, 33, 40];
+      const a = tensor(hostRandn(batch * m * k, 31), { shape: [batch, m, k], dtype });
+      const b = tensor(hostRandn(batch * k * n, 32), { shape: transB ? [batch, n, k] : [batch, k, n], dtype });
+      const out = empty([batch, m, n], dtype);
+      fillBytes(out, 0xff);
+      matmul(a, b, { out, transposeB: transB, alpha: 0.25 });
+      const [ha, hb, got] = [(await a.toArray()) as Float32Array, (await b.toArray()) as Float32Array, await out.toArray()];
+      for (let i = 0; i < batch; i++) {
+        const ref = reference(ha.subarray(i * m * k, (i + 1) * m * k), hb.subarray(i * k * n, (i + 1) * k * n), m, n, k, transB).map((x) => x * 0.25);
+        const e = errors(got.subarray(i * m * n, (i + 1) * m * n), ref);
+        expect(e.rel, `${dtype} batch ${i}: rel ${e.rel}`).toBeLessThan(TOL[dtype]);
+      }
+      expect(() => matmul(a, tensor(hostRandn(2 * k * n, 3), { shape: [2, k, n], dtype }))).toThrow(expect.objectContaining({ code: 'ERR_SHAPE' }));
+      for (const t of [a, b, out]) t.dispose();
+    }
+  });
+
   it('adds a bias to every row', async () => {
     for (const dtype of ['float16', 'bfloat16', 'float32'] as DType[]) {
       const [m, n, k] = [5, 24, 40];

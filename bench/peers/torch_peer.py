@@ -50,6 +50,43 @@ def main():
                         ws = [torch.randn(n, k, dtype=dtype, device="cuda") * 0.02 for _ in range(sets)]
                         us = median_us(lambda i: torch.nn.functional.linear(xs[i], ws[i]), sets)
                         print(f"torch linear {str(dtype)[6:]} M={m} N={n} K={k}: {us:.1f} us, {2 * m * n * k / us / 1e6:.1f} TFLOP/s")
+    if "attention" in suites:
+        attention_peer(l2)
+
+
+def attention_peer(l2):
+    """SDPA with the flash (FlashAttention-2) and cuDNN backends; decode through SDPA with GQA."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    F = torch.nn.functional
+    for d in opt("d", [64, 128, 256]):
+        for causal in (False, True):
+            for s in opt("s", [512, 1024, 2048, 4096, 8192, 16384]):
+                b, h = max(1, 16384 // s), 2048 // d
+                q, k, v = (torch.randn(b, h, s, d, dtype=torch.float16, device="cuda") for _ in range(3))
+                flops = 4 * b * h * s * s * d / (2 if causal else 1)
+                for name, backend in (("flash", SDPBackend.FLASH_ATTENTION), ("cudnn", SDPBackend.CUDNN_ATTENTION)):
+                    try:
+                        with sdpa_kernel(backend):
+                            us = median_us(lambda i: F.scaled_dot_product_attention(q, k, v, is_causal=causal), 1, iters=30)
+                        print(f"torch sdpa {name} prefill B={b} S={s} H={h} D={d}{' causal' if causal else ''}: {us:.1f} us, {flops / us / 1e6:.1f} TFLOP/s")
+                    except RuntimeError as e:
+                        print(f"torch sdpa {name} prefill B={b} S={s} D={d}: unavailable ({str(e).splitlines()[0][:80]})")
+                del q, k, v
+    h, hkv, d = 32, 8, 128
+    for b in opt("b", [1, 8, 64]):
+        for s in opt("cache", [1024, 4096, 8192, 16384, 32768]):
+            kv_bytes = 2 * b * s * hkv * d * 2
+            sets = max(1, min(64, -(-3 * l2 // kv_bytes)))
+            q = torch.randn(b, h, 1, d, dtype=torch.float16, device="cuda")
+            kvs = [(torch.randn(b, hkv, s, d, dtype=torch.float16, device="cuda"), torch.randn(b, hkv, s, d, dtype=torch.float16, device="cuda")) for _ in range(sets)]
+            for name, backend in (("flash", SDPBackend.FLASH_ATTENTION), ("cudnn", SDPBackend.CUDNN_ATTENTION), ("efficient", SDPBackend.EFFICIENT_ATTENTION)):
+                try:
+                    with sdpa_kernel(backend):
+                        us = median_us(lambda i: F.scaled_dot_product_attention(q, kvs[i][0], kvs[i][1], enable_gqa=True), sets, iters=50)
+                    print(f"torch sdpa {name} decode B={b} cache={s} H={h}/{hkv} D={d}: {us:.1f} us, {kv_bytes / us / 1e3:.0f} GB/s K/V")
+                except RuntimeError as e:
+                    print(f"torch sdpa {name} decode B={b} cache={s}: unavailable ({str(e).splitlines()[0][:80]})")
+            del q, kvs
 
 
 if __name__ == "__main__":

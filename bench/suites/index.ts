@@ -3,3 +3,4 @@ import './copy.js';
 import './matmul.js';
 import './w4a16.js';
 import './w4a16-quantize.js';
+import './attention.js';

@@ -102,4 +102,15 @@ struct AppendParams {
 };
 Status launch_append_kv(const AppendParams& p, cudaStream_t stream);
 
+// The unfused baseline's softmax (unfused_softmax.cu): in place over rows of
+// S [rows = batch·heads·sq][sk], already scaled; causal is bottom-right aligned.
+struct SoftmaxParams {
+  void* x;
+  int64_t rows;
+  int sq, sk;
+  bool causal;
+  DType dtype;
+};
+Status launch_softmax_rows(const SoftmaxParams& p, cudaStream_t stream);
+
 }  // namespace wf::attention

@@ -22,7 +22,7 @@
 
 namespace wf::attention {
 
-template <typename T_, int kD_, int kBlockM_, int kBlockN_, int kWarps_, int kStages_>
+template <typename T_, int kD_, int kBlockM_, int kBlockN_, int kWarps_, int kStages_, int kMinBlocks_ = 0>
 struct FwdConfig {
   using T = T_;
   static constexpr int kD = kD_;            // instantiated head dim (runtime d ≤ kD)
@@ -37,7 +37,8 @@ struct FwdConfig {
   // 8 warps at kD ≤ 128 fit in 128 registers: ask for two CTAs per SM, so
   // one CTA's barrier stalls overlap the other's math. Larger tiles would
   // spill under that cap.
-  static constexpr int kMinBlocks = kWarps == 8 && kD <= 128 ? 2 : 1;
+  // kMinBlocks_ > 0 overrides (experiments in the harness).
+  static constexpr int kMinBlocks = kMinBlocks_ > 0 ? kMinBlocks_ : (kWarps == 8 && kD <= 128 ? 2 : 1);
   static constexpr int kMTiles = kBlockM / (16 * kWarps);  // m16 row tiles per warp
   static constexpr int kNTiles = kBlockN / 8;              // n8 tiles of S per row tile
   static constexpr int kDTiles = kD / 8;                   // n8 tiles of O per row tile

@@ -66,6 +66,7 @@ bool CublasLt::load() {
   sym(api_.descSetAttribute, "cublasLtMatmulDescSetAttribute");
   sym(api_.layoutCreate, "cublasLtMatrixLayoutCreate");
   sym(api_.layoutDestroy, "cublasLtMatrixLayoutDestroy");
+  sym(api_.layoutSetAttribute, "cublasLtMatrixLayoutSetAttribute");
   sym(api_.prefCreate, "cublasLtMatmulPreferenceCreate");
   sym(api_.prefDestroy, "cublasLtMatmulPreferenceDestroy");
   sym(api_.prefSetAttribute, "cublasLtMatmulPreferenceSetAttribute");
@@ -95,7 +96,8 @@ Status CublasLt::ready(int device, PerDevice** out) {
 }
 
 Status CublasLt::matmul(const MatmulParams& p, int device, cudaStream_t stream) {
-  if (p.m <= 0 || p.n <= 0 || p.k <= 0) return Status::fail(Code::InvalidArgument, "matmul sizes must be positive");
+  if (p.m <= 0 || p.n <= 0 || p.k <= 0 || p.batch <= 0 || p.batch > 0x7fffffff)
+    return Status::fail(Code::InvalidArgument, "matmul sizes must be positive");
   if (p.dtype != DType::Float32 && p.dtype != DType::Float16 && p.dtype != DType::BFloat16)
     return Status::fail(Code::UnsupportedDtype, "matmul takes float32, float16 or bfloat16");
   PerDevice* d = nullptr;
@@ -122,6 +124,17 @@ Status CublasLt::matmul(const MatmulParams& p, int device, cudaStream_t stream) 
   lt::Status s2 = api_.layoutCreate(&lb.value, t, p.k, p.m, p.k);
   lt::Status s3 = api_.layoutCreate(&lc.value, t, p.n, p.m, p.n);
   if (s1 || s2 || s3) return fail(s1 ? s1 : s2 ? s2 : s3, "cublasLtMatrixLayoutCreate");
+  if (p.batch > 1) {
+    // Strided batches of contiguous matrices: every operand steps by its own size.
+    const int32_t count = (int32_t)p.batch;
+    const int64_t strides[3] = {p.n * p.k, p.k * p.m, p.n * p.m};
+    lt::Layout layouts[3] = {la.value, lb.value, lc.value};
+    for (int i = 0; i < 3; ++i) {
+      lt::Status sa = api_.layoutSetAttribute(layouts[i], lt::kLayoutBatchCount, &count, sizeof count);
+      lt::Status sb = api_.layoutSetAttribute(layouts[i], lt::kLayoutBatchStride, &strides[i], sizeof strides[i]);
+      if (sa || sb) return fail(sa ? sa : sb, "cublasLtMatrixLayoutSetAttribute (batch)");
+    }
+  }
 
   Owned<lt::Preference> pref{nullptr, api_.prefDestroy};
   if (lt::Status s = api_.prefCreate(&pref.value)) return fail(s, "cublasLtMatmulPreferenceCreate");
@@ -139,7 +152,7 @@ Status CublasLt::matmul(const MatmulParams& p, int device, cudaStream_t stream) 
     cudaError_t e = cudaMallocAsync(&workspace, ws_bytes, stream);
     if (e != cudaSuccess) return Status::from_cuda(e, "cuBLASLt workspace");
   }
-  const float alpha = 1.0f, beta = 0.0f;
+  const float alpha = p.alpha, beta = 0.0f;
   lt::Status ms = api_.matmul(d->handle, desc.value, &alpha, p.b, la.value, p.a, lb.value, &beta, p.c, lc.value, p.c,
                               lc.value, &best.algo, workspace, ws_bytes, stream);
   if (workspace) cudaFreeAsync(workspace, stream);

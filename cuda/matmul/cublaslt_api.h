@@ -35,6 +35,8 @@ constexpr int kDescTransB = 4;         // CUBLASLT_MATMUL_DESC_TRANSB
 constexpr int kDescEpilogue = 7;       // CUBLASLT_MATMUL_DESC_EPILOGUE
 constexpr int kDescBiasPointer = 8;    // CUBLASLT_MATMUL_DESC_BIAS_POINTER
 constexpr uint32_t kEpilogueBias = 4;  // CUBLASLT_EPILOGUE_BIAS: D += bias[row of D]
+constexpr int kLayoutBatchCount = 5;   // CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT (int32)
+constexpr int kLayoutBatchStride = 6;  // CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET (int64, elements)
 constexpr int kPrefMaxWorkspace = 1;   // CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES
 constexpr int32_t kOpN = 0, kOpT = 1;  // cublasOperation_t
 
@@ -47,6 +49,7 @@ struct Api {
   Status (*descSetAttribute)(MatmulDesc, int attr, const void* buf, size_t size);
   Status (*layoutCreate)(Layout*, cudaDataType_t, uint64_t rows, uint64_t cols, int64_t ld);
   Status (*layoutDestroy)(Layout);
+  Status (*layoutSetAttribute)(Layout, int attr, const void* buf, size_t size);
   Status (*prefCreate)(Preference*);
   Status (*prefDestroy)(Preference);
   Status (*prefSetAttribute)(Preference, int attr, const void* buf, size_t size);

@@ -23,6 +23,8 @@ struct MatmulParams {
   bool trans_b;
   DType dtype;  // float32, float16 or bfloat16; A, B and C share it; accumulation is float32
   const void* bias;  // [N] of dtype, added to every row of C; or null
+  int64_t batch = 1;  // > 1: that many contiguous A, B and C matrices, one after another
+  float alpha = 1.f;  // C = alpha · A · op(B) (+ bias)
 };
 
 // Owns the dlopen'ed library and one handle per device. Lives
