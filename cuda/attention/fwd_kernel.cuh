@@ -102,6 +102,25 @@ __device__ __forceinline__ void load_tile(typename Cfg::T* smem, RowPtr row_ptr,
   }
 }
 
+// The same for rows `base + r·row_stride`, r < valid: no per-row branch or
+// null test, just an address and a byte count (rows past `valid` re-read
+// row 0 with a zero byte count, i.e. arrive as zeros).
+template <int R, typename Cfg>
+__device__ __forceinline__ void load_rows(typename Cfg::T* smem, const typename Cfg::T* base, int64_t row_stride, int valid, int d) {
+  constexpr int kRowsPerPass = Cfg::kThreads / Cfg::kChunks;
+  static_assert(R % kRowsPerPass == 0, "every thread copies the same number of rows");
+  const int c = threadIdx.x % Cfg::kChunks;
+  const int r0 = threadIdx.x / Cfg::kChunks;
+  const bool col_ok = c * 8 < d;
+  const typename Cfg::T* src = base + (int64_t)r0 * row_stride + c * 8;
+#pragma unroll
+  for (int i = 0; i < R / kRowsPerPass; ++i) {
+    const int r = r0 + i * kRowsPerPass;
+    const bool ok = col_ok && r < valid;
+    ptx::cp_async16_zfill(smem + swizzle<Cfg::kD>(r, c), ok ? src + (int64_t)i * kRowsPerPass * row_stride : base, ok ? 16 : 0);
+  }
+}
+
 }  // namespace detail
 
 template <typename Cfg>
@@ -186,17 +205,18 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinBlocks) fwd_kernel(con
     return (int64_t)page * batch_stride + (int64_t)(n % p.page_size) * row_stride;
   };
 
-  detail::load_tile<kBlockM, Cfg>(sQ, [&](int r) -> const T* {
-    return r_base + r < rows ? qg + (int64_t)qpos(r) * p.q_row + (int64_t)qhead(r) * p.q_head : nullptr;
-  }, p.d, p.q);
+  if (pack_gqa) {
+    detail::load_tile<kBlockM, Cfg>(sQ, [&](int r) -> const T* {
+      return r_base + r < rows ? qg + (int64_t)qpos(r) * p.q_row + (int64_t)qhead(r) * p.q_head : nullptr;
+    }, p.d, p.q);
+  } else {
+    detail::load_rows<kBlockM, Cfg>(sQ, qg + (int64_t)r_base * p.q_row + (int64_t)hy * p.q_head, p.q_row, rows - r_base, p.d);
+  }
   // Contiguous caches address a row with one multiply; only paged ones look
   // up the block table (a uniform branch per tile, not per row).
   auto load_kv = [&](T* dst, const T* base, int nb, int64_t page_stride, int64_t row_stride, const void* any) {
     if (!table) {
-      detail::load_tile<kBlockN, Cfg>(dst, [&](int r) -> const T* {
-        const int n = nb * kBlockN + r;
-        return n < sk ? base + (int64_t)n * row_stride : nullptr;
-      }, p.d, any);
+      detail::load_rows<kBlockN, Cfg>(dst, base + (int64_t)nb * kBlockN * row_stride, row_stride, sk - nb * kBlockN, p.d);
     } else {
       detail::load_tile<kBlockN, Cfg>(dst, [&](int r) -> const T* {
         const int n = nb * kBlockN + r;
@@ -293,6 +313,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinBlocks) fwd_kernel(con
 
       // Online softmax. A thread holds two rows per m-tile (lane/4 and
       // lane/4 + 8); the 4 threads of a quad hold the rest of those rows.
+      float corr[kMTiles][2];
 #pragma unroll
       for (int mt = 0; mt < kMTiles; ++mt)
 #pragma unroll
@@ -305,14 +326,9 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinBlocks) fwd_kernel(con
           // A row with nothing visible yet keeps max -inf; subtract 0 then
           // so exp2 gives 0, not NaN.
           const float m_scaled = mx == -CUDART_INF_F ? 0.f : mx * sl2;
-          const float corr = detail::exp2_approx(row_max[mt][hf] * sl2 - m_scaled);
+          corr[mt][hf] = detail::exp2_approx(row_max[mt][hf] * sl2 - m_scaled);
           row_max[mt][hf] = mx;
-          row_sum[mt][hf] *= corr;
-#pragma unroll
-          for (int dt = 0; dt < kDTiles; ++dt) {
-            acc_o[mt][dt][2 * hf] *= corr;
-            acc_o[mt][dt][2 * hf + 1] *= corr;
-          }
+          row_sum[mt][hf] *= corr[mt][hf];
           float sum = 0.f;
 #pragma unroll
           for (int nt = 0; nt < kNTiles; ++nt)
@@ -324,6 +340,22 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinBlocks) fwd_kernel(con
             }
           row_sum[mt][hf] += sum;
         }
+      // Once a row's maximum settles (most tiles of a long row) its
+      // correction is exactly 1: skip rescaling O when no row in the warp moved.
+      bool moved = false;
+#pragma unroll
+      for (int mt = 0; mt < kMTiles; ++mt) moved |= corr[mt][0] != 1.f || corr[mt][1] != 1.f;
+      if (__any_sync(0xffffffffu, moved)) {
+#pragma unroll
+        for (int mt = 0; mt < kMTiles; ++mt)
+#pragma unroll
+          for (int dt = 0; dt < kDTiles; ++dt) {
+            acc_o[mt][dt][0] *= corr[mt][0];
+            acc_o[mt][dt][1] *= corr[mt][0];
+            acc_o[mt][dt][2] *= corr[mt][1];
+            acc_o[mt][dt][3] *= corr[mt][1];
+          }
+      }
   };
   // O += P·V_nb.
   auto accumulate = [&](const T* sVb, STile& s) {
