@@ -46,8 +46,13 @@ struct Reader {
 };
 
 // Bytes up to and including the last element addressed: rows·row + heads·head + d.
+// Computed in double first: sizes up to 2^31 times strides up to 2^40 could
+// wrap int64 into a small, "valid" extent; anything past 2^52 bytes saturates
+// (no buffer is that large, so the bounds check then fails cleanly).
 size_t extent(int64_t outer, int64_t outer_stride, int64_t rows, int64_t row, int64_t heads, int64_t head, int d) {
   if (outer <= 0 || rows <= 0 || heads <= 0) return 0;
+  const double elems = (double)(outer - 1) * outer_stride + (double)(rows - 1) * row + (double)(heads - 1) * head + d;
+  if (elems * 2 > 4503599627370496.0) return (size_t)1 << 52;
   return (size_t)((outer - 1) * outer_stride + (rows - 1) * row + (heads - 1) * head + d) * 2;
 }
 
@@ -56,6 +61,7 @@ void read_pages(const Reader& r, int dev, int batch, int64_t rows, const int32_t
   stride = r.i("blockTableStride", 1, 0x7fffffff);
   page_size = r.i32("pageSize", 1);
   num_pages = r.i32("numPages", 1);
+  if ((double)batch * stride > 1e15) throw_error(r.env, "ERR_SHAPE", "paged KV: block table too large");
   table = static_cast<const int32_t*>(r.buffer("blockTable", dev, (size_t)(batch * stride) * 4));
   if ((int64_t)page_size * stride < rows) throw_error(r.env, "ERR_SHAPE", "paged KV: the block table covers fewer rows than the cache holds");
 }
