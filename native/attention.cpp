@@ -187,8 +187,10 @@ Napi::Value softmax_rows(const Napi::CallbackInfo& info) {
   const int dev = st->handle->device;
   SoftmaxParams p{};
   p.rows = arg_int(env, info[1], "rows");
-  p.sq = (int)arg_int(env, info[2], "sq");
-  p.sk = (int)arg_int(env, info[3], "sk");
+  const int64_t sq = arg_int(env, info[2], "sq"), sk = arg_int(env, info[3], "sk");
+  if (p.rows > 0x7fffffff || sq > 0x7fffffff || sk > 0x7fffffff) throw_error(env, "ERR_SHAPE", "softmax rows: sizes out of range");
+  p.sq = (int)sq;
+  p.sk = (int)sk;
   p.causal = info[4].ToBoolean().Value();
   const int64_t dt = arg_int(env, info[5], "dtype");
   if (dt != (int)DType::Float16 && dt != (int)DType::BFloat16) throw_error(env, "ERR_DTYPE", "softmax rows: float16 or bfloat16");

@@ -80,7 +80,7 @@ describe('attention options', () => {
   });
 
   it('bad options are typed errors', () => {
-    for (const bad of [{ scale: NaN }, { softcap: -1 }, { window: [1] }, { window: [-2, 0] }, { window: [1.5, 0] }]) {
+    for (const bad of [{ scale: NaN }, { scale: 0 }, { scale: -0.1 }, { scale: 1e39 }, { softcap: -1 }, { window: [1] }, { window: [-2, 0] }, { window: [1.5, 0] }]) {
       expect(() => parseMask(bad as never, 64, 'attention')).toThrow(WarpforgeError);
       try { parseMask(bad as never, 64, 'attention'); } catch (e) { expect((e as WarpforgeError).code).toBe('ERR_INVALID_ARGUMENT'); }
     }

@@ -134,6 +134,30 @@ describeGpu('attention (prefill) against the float64 reference', () => {
   }
 });
 
+describeGpu('attention: empty sequences and unbounded windows', () => {
+  it('Sk = 0 gives zeros and lse -Infinity; Sq = 0 gives an empty output', async () => {
+    const q = randTensor([2, 5, 4, 64], 'float16');
+    const k0 = empty([2, 0, 2, 64], 'float16'), v0 = empty([2, 0, 2, 64], 'float16');
+    const r = attention(q, k0, v0, { returnLse: true });
+    expect(Array.from(await r.out.toArray()).every((x) => x === 0)).toBe(true);
+    expect(Array.from(await r.lse.toArray()).every((x) => x === -Infinity)).toBe(true);
+    const q0 = empty([2, 0, 4, 64], 'float16'), k = randTensor([2, 7, 2, 64], 'float16');
+    const o0 = attention(q0, k, k);
+    expect(o0.shape).toEqual([2, 0, 4, 64]);
+    for (const t of [q, k0, v0, r.out, r.lse, q0, k, o0]) t.dispose();
+  });
+  it('a window wider than the sequences equals no window', async () => {
+    const q = randTensor([1, 40, 2, 64], 'float16'), k = randTensor([1, 50, 2, 64], 'float16'), v = randTensor([1, 50, 2, 64], 'float16');
+    const full = await attention(q, k, v).toArray();
+    const wide = await attention(q, k, v, { window: [2147483647, 2147483647] }).toArray();
+    const causal = await attention(q, k, v, { causal: true }).toArray();
+    const wideCausal = await attention(q, k, v, { causal: true, window: [2147483647, -1] }).toArray();
+    expect(wide).toEqual(full);
+    expect(wideCausal).toEqual(causal);
+    for (const t of [q, k, v]) t.dispose();
+  });
+});
+
 describeGpu('the unfused baseline (cuBLASLt QKᵀ, softmax, cuBLASLt PV)', () => {
   for (const causal of [false, true]) {
     it(`matches the fused kernel and the reference${causal ? ' (causal, Sq < Sk)' : ''}`, async () => {

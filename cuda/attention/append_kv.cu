@@ -14,8 +14,9 @@ __device__ __forceinline__ int clampi(int v, int lo, int hi) { return v < lo ? l
 // grid (s_new, batch); each thread copies 16-byte chunks of (kv head, dims).
 __global__ void __launch_bounds__(128) append_kernel(const AppendParams p) {
   const int i = blockIdx.x, b = blockIdx.y;
-  const int n = clampi(p.seqused[b], 0, p.capacity) + i;
-  if (n >= p.capacity) return;  // no room: dropped (checked on the host when lengths are known)
+  const int64_t n64 = (int64_t)clampi(p.seqused[b], 0, p.capacity) + i;  // int64: capacity + i may pass 2^31
+  if (n64 >= p.capacity) return;
+  const int n = (int)n64;  // no room: dropped (checked on the host when lengths are known)
   int64_t krow = (int64_t)b * p.k_batch + (int64_t)n * p.k_row;
   int64_t vrow = (int64_t)b * p.v_batch + (int64_t)n * p.v_row;
   if (p.block_table) {

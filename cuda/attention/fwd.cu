@@ -25,10 +25,17 @@ Status check(const FwdParams& p, const FwdPlan& plan) {
   if (p.batch <= 0 || p.heads <= 0 || p.kv_heads <= 0 || p.heads % p.kv_heads)
     return Status::fail(Code::InvalidArgument, "attention: heads must be a positive multiple of kv_heads");
   if (p.seqlen_q < 0 || p.seqlen_k < 0) return Status::fail(Code::InvalidArgument, "attention: negative sequence length");
-  if (!p.q || !p.k || !p.v || !p.out) return Status::fail(Code::InvalidArgument, "attention: null tensor");
+  // Empty K/V (Sk = 0) are never read: every row outputs zeros.
+  if (!p.q || !p.out || (p.seqlen_k > 0 && (!p.k || !p.v))) return Status::fail(Code::InvalidArgument, "attention: null tensor");
   if (!rows_aligned(p.q, p.q_batch, p.q_row, p.q_head) || !rows_aligned(p.k, p.k_batch, p.k_row, p.k_head) ||
-      !rows_aligned(p.v, p.v_batch, p.v_row, p.v_head))
-    return Status::fail(Code::InvalidArgument, "attention: q, k and v rows must be 16-byte aligned");
+      !rows_aligned(p.v, p.v_batch, p.v_row, p.v_head) || !rows_aligned(p.out, p.o_batch, p.o_row, p.o_head))
+    return Status::fail(Code::InvalidArgument, "attention: q, k, v and out rows must be 16-byte aligned");
+  // The max is taken over unscaled scores, so the scale must keep their order.
+  if (!(p.scale > 0.f) || !(p.scale < 3.0e38f) || !(p.softcap >= 0.f) || !(p.softcap < 3.0e38f))
+    return Status::fail(Code::InvalidArgument, "attention: scale must be finite and > 0, softcap finite and ≥ 0");
+  if (p.window_left < -1 || p.window_right < -1) return Status::fail(Code::InvalidArgument, "attention: window edges must be ≥ -1");
+  if ((int64_t)p.seqlen_q * (p.heads / p.kv_heads) >= 0x7fffffff)
+    return Status::fail(Code::UnsupportedShape, "attention: seqlen_q × (heads / kv_heads) must stay below 2^31");
   if (p.block_table && (p.page_size <= 0 || p.num_pages <= 0 || p.block_table_stride <= 0))
     return Status::fail(Code::InvalidArgument, "attention: paged KV needs page_size, num_pages and a block table stride");
   if (plan.num_splits < 1 || plan.num_splits > kMaxSplits) return Status::fail(Code::InvalidArgument, "attention: split count out of range");
@@ -78,9 +85,13 @@ FwdPlan plan_fwd(const FwdParams& p, bool decode, int splits) {
 
 Status launch_fwd(FwdParams p, const FwdPlan& plan, cudaStream_t stream) {
   p.num_splits = plan.num_splits;
+  if (p.seqlen_q == 0) return Status::success();  // nothing to write (and zero-size tensors have no pointer)
+  // A window edge at least as wide as the sequences is no edge; normalising
+  // it here keeps the kernel's int bounds (qpos + diag ± window) from wrapping.
+  if (p.window_left >= p.seqlen_k) p.window_left = -1;
+  if (p.window_right >= p.seqlen_q) p.window_right = -1;
   Status st = check(p, plan);
   if (!st.ok()) return st;
-  if (p.seqlen_q == 0) return Status::success();
   switch (kernel_head_dim(p.d)) {
     case 64: st = launch_fwd_d64(p, plan, stream); break;
     case 128: st = launch_fwd_d128(p, plan, stream); break;

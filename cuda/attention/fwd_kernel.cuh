@@ -166,7 +166,12 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinBlocks) fwd_kernel(con
     sk = (int)(s1 - s0 < p.seqlen_k ? s1 - s0 : p.seqlen_k);
     k_first = s0;
   }
-  if (p.seqused_k) sk = detail::clampi(p.seqused_k[b] + p.seqused_k_add, 0, p.seqlen_k);
+  if (p.seqused_k) {
+    // Never past what the offsets (or seqlen_k) allow; int64 so a length near
+    // 2^31 plus appended rows cannot wrap negative.
+    const int64_t used = (int64_t)p.seqused_k[b] + p.seqused_k_add;
+    sk = (int)(used < 0 ? 0 : (used > sk ? sk : used));
+  }
   const int rows = pack_gqa ? sq * group : sq;
   const int r_base = m_block * kBlockM;
   if (r_base >= rows) return;  // varlen: this sequence is shorter than the grid

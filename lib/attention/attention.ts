@@ -54,7 +54,11 @@ export interface AttentionVarlenOptions extends MaskOptions {
 }
 
 function maxLen(host: Int32Array | undefined, given: number | undefined, what: string): number {
-  const computed = host ? Math.max(...host.subarray(1).map((x, i) => x - host[i])) : undefined;
+  let computed: number | undefined;
+  if (host) {
+    computed = 0;
+    for (let i = 1; i < host.length; i++) computed = Math.max(computed, host[i] - host[i - 1]);
+  }
   const m = given ?? computed;
   expect(m !== undefined && Number.isSafeInteger(m) && m >= 0, 'ERR_INVALID_ARGUMENT', what, 'a non-negative integer (required with tensor offsets)', given);
   expect(computed === undefined || m >= computed, 'ERR_INVALID_ARGUMENT', what, `at least the longest sequence (${computed})`, m);

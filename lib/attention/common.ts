@@ -43,9 +43,10 @@ export interface Mask {
 
 export function parseMask(opts: MaskOptions, d: number, what: string): Mask {
   const scale = opts.scale ?? 1 / Math.sqrt(d);
-  expect(typeof scale === 'number' && Number.isFinite(scale), 'ERR_INVALID_ARGUMENT', `${what} options.scale`, 'a finite number', opts.scale);
+  // Float32 range: the kernel folds the scale into an fp32 exponent.
+  expect(typeof scale === 'number' && scale > 0 && scale < 3e38, 'ERR_INVALID_ARGUMENT', `${what} options.scale`, 'a finite number > 0', opts.scale);
   const softcap = opts.softcap ?? 0;
-  expect(typeof softcap === 'number' && Number.isFinite(softcap) && softcap >= 0, 'ERR_INVALID_ARGUMENT', `${what} options.softcap`,
+  expect(typeof softcap === 'number' && softcap >= 0 && softcap < 3e38, 'ERR_INVALID_ARGUMENT', `${what} options.softcap`,
     'a finite number ≥ 0', opts.softcap);
   let [left, right] = [-1, -1];
   if (opts.window !== undefined) {

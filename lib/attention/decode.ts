@@ -78,11 +78,14 @@ export function decodeAttention(q: Tensor, kCache: Tensor, vCache: Tensor, cache
     expectQkv(q, opts.kNew, opts.vNew, 4, `${what} options.kNew/vNew`);
     const kn = opts.kNew as Tensor, vn = opts.vNew as Tensor;
     sNew = kn.shape[1];
+    expect(sNew <= capacity, 'ERR_SHAPE', `${what} options.kNew`, `at most ${capacity} new rows (the cache capacity)`, worded(`${sNew} rows`));
     const want = [b, sNew, hkv, d];
     for (const [t, name] of [[kn, 'kNew'], [vn, 'vNew']] as const)
       expect(t.shape.every((x, i) => x === want[i]), 'ERR_SHAPE', `${what} options.${name}`, `[${want.join(', ')}]`, worded(`shape [${t.shape.join(', ')}]`));
   }
 
+  expect(capacity + sNew <= 0x7fffffff, 'ERR_SHAPE', `${what}(kCache)`, 'a capacity (plus new rows) below 2^31 rows per sequence',
+    worded(`${capacity} rows`));
   // Lengths: host arrays are range-checked here; a tensor is clamped on the GPU.
   let lens: { t: Tensor; owned: boolean };
   if (cacheSeqlens instanceof Tensor) {

@@ -33,6 +33,8 @@ export function attentionUnfused(q: Tensor, k: Tensor, v: Tensor, opts: UnfusedO
   const scores = opts.scores ?? empty([b, h, sq, sk], q.dtype, { device: q.device, stream: opts.stream });
   expect(scores.numel === b * h * sq * sk && scores.dtype === q.dtype, 'ERR_SHAPE', `${what} options.scores`,
     `[${b}, ${h}, ${sq}, ${sk}] ${q.dtype}`, worded(`[${scores.shape.join(', ')}] ${scores.dtype}`));
+  if (opts.out) expect(opts.out.dtype === q.dtype && opts.out.shape.every((x, i) => x === q.shape[i]) && opts.out.shape.length === 4, 'ERR_SHAPE',
+    `${what} options.out`, `[${q.shape.join(', ')}] ${q.dtype}`, worded(`[${opts.out.shape.join(', ')}] ${opts.out.dtype}`));
   const out = opts.out ?? empty([...q.shape], q.dtype, { device: q.device, stream: opts.stream });
   const batch = b * h;
   native().matmul(q.buffer, k.buffer, scores.buffer, sq, sk, d, true, dtype, stream, null, batch, opts.scale ?? 1 / Math.sqrt(d));
