@@ -13,6 +13,8 @@
 // registers; S = Q·K_jᵀ never leaves registers: its accumulator fragment is,
 // after exp2 and a cast, exactly the A fragment of the P·V mma.
 #pragma once
+#include <climits>
+
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <math_constants.h>
@@ -252,6 +254,18 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinBlocks) fwd_kernel(con
   // Warps whose rows are all past the end (decode tiles with few rows) only
   // help copy; they skip the math.
   const bool warp_live = r_base + warp_row < rows;
+  // A tile no row of this warp can see (the far side of the causal diagonal
+  // or of a window) adds nothing: P = 0 and the row maxima stay. Skipping its
+  // math saves about a quarter of the diagonal tiles' work.
+  const int warp_qlo = warp_live ? qpos(warp_row) : 0;
+  const int warp_qhi = warp_live ? qpos(min(warp_row + 16 * kMTiles, rows - r_base) - 1) : 0;
+  auto warp_sees = [&](int nb) {
+    const int n0 = nb * kBlockN;
+    if (!warp_live) return false;
+    if (p.window_right >= 0 && n0 > warp_qhi + diag + p.window_right) return false;
+    if (p.window_left >= 0 && n0 + kBlockN - 1 < warp_qlo + diag - p.window_left) return false;
+    return true;
+  };
 
   // Q·K_nbᵀ, masking and the online-softmax update of one tile; S ends as P.
   using STile = float[kMTiles][kNTiles][4];
@@ -303,16 +317,18 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinBlocks) fwd_kernel(con
 #pragma unroll
           for (int hf = 0; hf < 2; ++hf) {
             const int qp = qpos(warp_row + mt * 16 + (lane >> 2) + 8 * hf);
-            int hi = sk, lo = 0;
+            // Bounds relative to this thread's first column, so each score
+            // is compared with a compile-time offset nt·8 + j.
+            const int col0 = n0 + 2 * (lane & 3);
+            int hi = sk;
             if (p.window_right >= 0) hi = min(hi, qp + diag + p.window_right + 1);
-            if (p.window_left >= 0) lo = qp + diag - p.window_left;
+            const int hi_rel = hi - col0;
+            const int lo_rel = p.window_left >= 0 ? qp + diag - p.window_left - col0 : INT_MIN;
 #pragma unroll
             for (int nt = 0; nt < kNTiles; ++nt)
 #pragma unroll
-              for (int j = 0; j < 2; ++j) {
-                const int n = n0 + nt * 8 + 2 * (lane & 3) + j;
-                if (n >= hi || n < lo) s[mt][nt][2 * hf + j] = -CUDART_INF_F;
-              }
+              for (int j = 0; j < 2; ++j)
+                if (nt * 8 + j >= hi_rel || nt * 8 + j < lo_rel) s[mt][nt][2 * hf + j] = -CUDART_INF_F;
           }
       }
 
@@ -401,12 +417,13 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinBlocks) fwd_kernel(con
       load_v(nb, 0);
       ptx::cp_async_commit();
       float s[kMTiles][kNTiles][4];
-      if (warp_live) scores(nb, sK, s);
+      const bool sees = warp_sees(nb);
+      if (sees) scores(nb, sK, s);
       ptx::cp_async_wait<0>();
       __syncthreads();  // V_nb landed; every warp is done with K_nb
       if (nb + 1 < nb_hi) load_k(nb + 1, 0);
       ptx::cp_async_commit();
-      if (warp_live) accumulate(sV, s);
+      if (sees) accumulate(sV, s);
     }
   } else {
     // Groups: {Q, K/V lo}, {K/V lo+1}, then one per iteration (possibly
@@ -420,7 +437,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinBlocks) fwd_kernel(con
       ptx::cp_async_wait<1>();
       __syncthreads();  // tile nb landed
       float s[kMTiles][kNTiles][4];
-      if (warp_live) {
+      if (warp_sees(nb)) {
         scores(nb, sK + buf * kBlockN * kD, s);
         accumulate(sV + buf * kBlockN * kD, s);
       }
