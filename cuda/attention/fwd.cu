@@ -64,13 +64,14 @@ FwdPlan plan_fwd(const FwdParams& p, bool decode, int splits) {
     plan.num_splits = splits;
   } else if (decode && !p.cu_seqlens_q) {
     // Too few (batch, KV head) tiles to fill the GPU: cut each sequence's
-    // keys into splits until about two CTAs per SM are busy, keeping at
+    // keys into as many splits as fit in one wave of two CTAs per SM
+    // (rounding up would leave a second, mostly idle wave), keeping at
     // least one K/V tile per split.
     const int64_t base = (int64_t)p.batch * (plan.pack_gqa ? p.kv_heads : p.heads) * plan.m_blocks;
     const int64_t target = 2 * (int64_t)(p.sm_count > 0 ? p.sm_count : 132);
     const int64_t n_blocks = ceil_div(p.seqlen_k, plan.block_n);
     if (base < target) {
-      int64_t s = ceil_div(target, base);
+      int64_t s = target / base;
       if (s > n_blocks) s = n_blocks;
       if (s > kMaxSplits) s = kMaxSplits;
       plan.num_splits = s > 1 ? (int)s : 1;
