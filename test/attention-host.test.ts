@@ -2,7 +2,7 @@
 // against identities of softmax attention, mask geometry, option parsing.
 import { describe, expect, it } from 'vitest';
 import { referenceAttention, visibleKeys } from '../lib/attention/reference.js';
-import { parseMask, strides4 } from '../lib/attention/common.js';
+import { offsetsFor, parseMask, strides4 } from '../lib/attention/common.js';
 import { WarpforgeError } from '../lib/index.js';
 import { hostRandn } from './gpu.js';
 
@@ -91,5 +91,18 @@ describe('attention options', () => {
     const bshd = strides4([B, S, H, D], 'bshd'), bhsd = strides4([B, H, S, D], 'bhsd');
     expect(bshd).toEqual([S * H * D, H * D, D]);
     expect(bhsd).toEqual([H * S * D, D, S * D]);
+  });
+
+  it('host row offsets are checked before anything is uploaded', () => {
+    const code = (v: unknown, batchPlusOne?: number) => {
+      try { offsetsFor(v, 'cuSeqlensQ', batchPlusOne, 10, 0, undefined); } catch (e) { return (e as WarpforgeError).code; }
+      return 'no error';
+    };
+    expect(code([1, 4, 10])).toBe('ERR_INVALID_ARGUMENT'); // does not start at 0
+    expect(code([0, 4, 9])).toBe('ERR_INVALID_ARGUMENT'); // does not end at the row count
+    expect(code([0, 6, 4, 10])).toBe('ERR_INVALID_ARGUMENT'); // decreases
+    expect(code([0])).toBe('ERR_SHAPE'); // no sequence
+    expect(code([0, 4, 10], 4)).toBe('ERR_SHAPE'); // batch differs from q's offsets
+    expect(code('0,4,10')).toBe('ERR_INVALID_ARGUMENT');
   });
 });

@@ -48,7 +48,11 @@ export interface AttentionVarlenOptions extends MaskOptions {
   /** [B + 1] row offsets of each sequence in q: an Int32Array/number[] (checked here) or an int32 tensor (clamped on the GPU). */
   cuSeqlensQ: Int32Array | number[] | Tensor;
   cuSeqlensK: Int32Array | number[] | Tensor;
-  /** The longest sequence; computed from host offsets when omitted, required with tensor offsets. */
+  /**
+   * The longest sequence; computed from host offsets when omitted, required
+   * with tensor offsets (whose rows past maxSeqlenQ, or keys past maxSeqlenK,
+   * are then not computed: the GPU cannot report it without a sync).
+   */
   maxSeqlenQ?: number;
   maxSeqlenK?: number;
 }
