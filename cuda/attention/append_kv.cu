@@ -3,6 +3,7 @@
 // them, so decode steps need no host round trip.
 #include <cstdint>
 
+#include "align.h"
 #include "attention.h"
 
 namespace wf::attention {
@@ -36,9 +37,6 @@ __global__ void __launch_bounds__(128) append_kernel(const AppendParams p) {
   }
 }
 
-bool aligned(const void* ptr, int64_t a, int64_t b, int64_t c) {
-  return ((uintptr_t)ptr & 15) == 0 && a % 8 == 0 && b % 8 == 0 && c % 8 == 0;
-}
 
 }  // namespace
 
@@ -49,8 +47,8 @@ Status launch_append_kv(const AppendParams& p, cudaStream_t stream) {
     return Status::fail(Code::InvalidArgument, "KV append: bad sizes");
   if (p.block_table && (p.page_size <= 0 || p.num_pages <= 0))
     return Status::fail(Code::InvalidArgument, "KV append: paged cache needs page_size and num_pages");
-  if (!aligned(p.k_new, p.kn_batch, p.kn_row, p.kn_head) || !aligned(p.v_new, p.vn_batch, p.vn_row, p.vn_head) ||
-      !aligned(p.k_cache, p.k_batch, p.k_row, p.k_head) || !aligned(p.v_cache, p.v_batch, p.v_row, p.v_head))
+  if (!rows_aligned(p.k_new, p.kn_batch, p.kn_row, p.kn_head) || !rows_aligned(p.v_new, p.vn_batch, p.vn_row, p.vn_head) ||
+      !rows_aligned(p.k_cache, p.k_batch, p.k_row, p.k_head) || !rows_aligned(p.v_cache, p.v_batch, p.v_row, p.v_head))
     return Status::fail(Code::InvalidArgument, "KV append: rows must be 16-byte aligned");
   if (p.s_new == 0) return Status::success();
   if (p.batch > 65535) return Status::fail(Code::UnsupportedShape, "KV append: batch above 65535");

@@ -1,6 +1,7 @@
 // Attention forward: checks the params, plans the split, dispatches by head dim.
 #include <cstdint>
 
+#include "align.h"
 #include "attention.h"
 #include "fwd_launch.cuh"
 #include "tiles.h"
@@ -10,13 +11,6 @@ namespace wf::attention {
 namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-bool aligned16(const void* ptr) { return ((uintptr_t)ptr & 15) == 0; }
-
-// cp.async moves 16-byte chunks: every row must start 16-byte aligned.
-bool rows_aligned(const void* base, int64_t a, int64_t b, int64_t c) {
-  return aligned16(base) && a % 8 == 0 && b % 8 == 0 && c % 8 == 0;
-}
 
 Status check(const FwdParams& p, const FwdPlan& plan) {
   if (p.dtype != DType::Float16 && p.dtype != DType::BFloat16)

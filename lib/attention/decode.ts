@@ -5,7 +5,7 @@
  */
 import { native } from '../binding.js';
 import { DTYPES } from '../dtype.js';
-import { expectTensor, tensor, Tensor } from '../tensor.js';
+import { expectTensor, expectVector, tensor, Tensor } from '../tensor.js';
 import { expect, expectInt, worded } from '../validate.js';
 import {
   type AttentionResult, expectHeadDim, expectHeads, expectQkv, forward, lseFor, type MaskOptions, outputFor,
@@ -89,11 +89,7 @@ export function decodeAttention(q: Tensor, kCache: Tensor, vCache: Tensor, cache
   // Lengths: host arrays are range-checked here; a tensor is clamped on the GPU.
   let lens: { t: Tensor; owned: boolean };
   if (cacheSeqlens instanceof Tensor) {
-    expectTensor(cacheSeqlens, `${what}(cacheSeqlens)`);
-    expect(cacheSeqlens.dtype === 'int32', 'ERR_DTYPE', `${what}(cacheSeqlens)`, 'int32', cacheSeqlens.dtype);
-    expect(cacheSeqlens.shape.length === 1 && cacheSeqlens.shape[0] === b, 'ERR_SHAPE', `${what}(cacheSeqlens)`, `[${b}]`,
-      worded(`shape [${cacheSeqlens.shape.join(', ')}]`));
-    expect(cacheSeqlens.device === q.device, 'ERR_DEVICE', `${what}(cacheSeqlens)`, `a tensor on device ${q.device}`, worded(`device ${cacheSeqlens.device}`));
+    expectVector(cacheSeqlens, `${what}(cacheSeqlens)`, b, 'int32', q.device);
     lens = { t: cacheSeqlens, owned: false };
   } else {
     expect(Array.isArray(cacheSeqlens) || cacheSeqlens instanceof Int32Array, 'ERR_INVALID_ARGUMENT', `${what}(cacheSeqlens)`,
