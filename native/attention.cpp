@@ -45,6 +45,13 @@ struct Reader {
   void* optional(const char* key, int dev, size_t bytes) const { return has(key) ? buffer(key, dev, bytes) : nullptr; }
 };
 
+// The attention kernels work in float16 or bfloat16 only.
+DType half_dtype(Napi::Env env, Napi::Value v, const char* op) {
+  const int64_t dt = arg_int(env, v, "dtype");
+  if (dt != (int)DType::Float16 && dt != (int)DType::BFloat16) throw_error(env, "ERR_DTYPE", std::string(op) + " works in float16 or bfloat16");
+  return (DType)dt;
+}
+
 // Bytes up to and including the last element addressed: rows·row + heads·head + d.
 // Computed in double first: sizes up to 2^31 times strides up to 2^40 could
 // wrap int64 into a small, "valid" extent; anything past 2^52 bytes saturates
@@ -84,9 +91,7 @@ Napi::Value forward(const Napi::CallbackInfo& info) {
   p.d = r.i32("d", 1);
   p.seqlen_q = r.i32("seqlenQ");
   p.seqlen_k = r.i32("seqlenK");
-  const int64_t dt = r.i("dtype", 0, 64);
-  if (dt != (int)DType::Float16 && dt != (int)DType::BFloat16) throw_error(env, "ERR_DTYPE", "attention works in float16 or bfloat16");
-  p.dtype = (DType)dt;
+  p.dtype = half_dtype(env, r.o.Get("dtype"), "attention");
   if (p.heads % p.kv_heads) throw_error(env, "ERR_SHAPE", "attention: heads must be a multiple of kvHeads");
   r.strides("qStrides", p.q_batch, p.q_row, p.q_head);
   r.strides("kStrides", p.k_batch, p.k_row, p.k_head);
@@ -157,9 +162,7 @@ Napi::Value append_kv(const Napi::CallbackInfo& info) {
   p.kv_heads = r.i32("kvHeads", 1);
   p.d = r.i32("d", 1);
   p.capacity = r.i32("capacity");
-  const int64_t dt = r.i("dtype", 0, 64);
-  if (dt != (int)DType::Float16 && dt != (int)DType::BFloat16) throw_error(env, "ERR_DTYPE", "KV append works in float16 or bfloat16");
-  p.dtype = (DType)dt;
+  p.dtype = half_dtype(env, r.o.Get("dtype"), "KV append");
   r.strides("knStrides", p.kn_batch, p.kn_row, p.kn_head);
   r.strides("vnStrides", p.vn_batch, p.vn_row, p.vn_head);
   r.strides("kStrides", p.k_batch, p.k_row, p.k_head);
@@ -192,9 +195,7 @@ Napi::Value softmax_rows(const Napi::CallbackInfo& info) {
   p.sq = (int)sq;
   p.sk = (int)sk;
   p.causal = info[4].ToBoolean().Value();
-  const int64_t dt = arg_int(env, info[5], "dtype");
-  if (dt != (int)DType::Float16 && dt != (int)DType::BFloat16) throw_error(env, "ERR_DTYPE", "softmax rows: float16 or bfloat16");
-  p.dtype = (DType)dt;
+  p.dtype = half_dtype(env, info[5], "softmax rows");
   if (p.rows <= 0 || p.sq <= 0 || p.sk <= 0) throw_error(env, "ERR_SHAPE", "softmax rows: sizes must be positive");
   p.x = buffer_ptr(env, info[0], "scores", dev, (size_t)(p.rows * p.sk) * 2);
   use_device(env, dev);

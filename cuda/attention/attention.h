@@ -69,9 +69,7 @@ struct FwdPlan {
   size_t accum_bytes;     // o_accum + lse_accum, when num_splits > 1
 };
 
-// Head dims the kernels are instantiated for; others (multiples of 8 below
-// 256) run on the next larger one with zero-filled columns.
-constexpr int kHeadDims[] = {64, 128, 256};
+// Head dims with their own kernels: tiles.h (kernel_head_dim).
 constexpr int kMaxSplits = 128;
 
 // decode: true plans the memory-bound decode tiles (few query rows, long K).
