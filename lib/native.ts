@@ -73,7 +73,7 @@ export interface NativeBinding {
       cuSeqlensQ: NativeBuffer | null; cuSeqlensK: NativeBuffer | null; totalQ: number; totalK: number;
       sequsedK: NativeBuffer | null; sequsedKAdd: number;
       blockTable: NativeBuffer | null; blockTableStride: number; pageSize: number; numPages: number;
-      scale: number; softcap: number; windowLeft: number; windowRight: number;
+      scale: number; softcap: number; windowLeft: number; windowRight: number; portable: boolean;
       dtype: number; decode: boolean; splits: number; stream: NativeStream;
     }): number;
     appendKv(o: {

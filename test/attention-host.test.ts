@@ -74,13 +74,15 @@ describe('attention reference (float64)', () => {
 
 describe('attention options', () => {
   it('causal sets the right window edge to 0; scale defaults to 1/sqrt(D)', () => {
-    expect(parseMask({ causal: true }, 64, 'attention')).toEqual({ scale: 0.125, softcap: 0, windowLeft: -1, windowRight: 0 });
+    expect(parseMask({ causal: true }, 64, 'attention')).toEqual({ scale: 0.125, softcap: 0, windowLeft: -1, windowRight: 0, portable: false });
     expect(parseMask({ causal: true, window: [16, 4] }, 64, 'attention')).toMatchObject({ windowLeft: 16, windowRight: 0 });
-    expect(parseMask({ window: [16, 4], softcap: 30, scale: 2 }, 64, 'attention')).toEqual({ scale: 2, softcap: 30, windowLeft: 16, windowRight: 4 });
+    expect(parseMask({ window: [16, 4], softcap: 30, scale: 2 }, 64, 'attention')).toEqual({ scale: 2, softcap: 30, windowLeft: 16, windowRight: 4, portable: false });
+    expect(parseMask({ kernel: 'portable' }, 64, 'attention')).toMatchObject({ portable: true });
   });
 
   it('bad options are typed errors', () => {
-    for (const bad of [{ scale: NaN }, { scale: 0 }, { scale: -0.1 }, { scale: 1e39 }, { softcap: -1 }, { window: [1] }, { window: [-2, 0] }, { window: [1.5, 0] }]) {
+    for (const bad of [{ scale: NaN }, { scale: 0 }, { scale: -0.1 }, { scale: 1e39 }, { softcap: -1 }, { window: [1] }, { window: [-2, 0] }, { window: [1.5, 0] },
+      { kernel: 'wgmma' }]) {
       expect(() => parseMask(bad as never, 64, 'attention')).toThrow(WarpforgeError);
       try { parseMask(bad as never, 64, 'attention'); } catch (e) { expect((e as WarpforgeError).code).toBe('ERR_INVALID_ARGUMENT'); }
     }

@@ -70,6 +70,7 @@ function check(c: Check) {
 interface Case {
   b: number; sq: number; sk: number; h: number; hkv: number; d: number; dtype?: Half;
   causal?: boolean; window?: [number, number]; softcap?: number; layout?: 'bshd' | 'bhsd'; scale?: number;
+  kernel?: 'auto' | 'portable';
 }
 
 async function runAttention(c: Case) {
@@ -79,7 +80,7 @@ async function runAttention(c: Case) {
   const q = randTensor(shape(c.sq, c.h), dtype), k = randTensor(shape(c.sk, c.hkv), dtype), v = randTensor(shape(c.sk, c.hkv), dtype);
   const out = empty(shape(c.sq, c.h), dtype);
   fillBytes(out, 0xff); // NaN: an element the kernel misses fails the check
-  const r = attention(q, k, v, { causal: c.causal, window: c.window, softcap: c.softcap, layout, scale: c.scale, out, returnLse: true });
+  const r = attention(q, k, v, { causal: c.causal, window: c.window, softcap: c.softcap, layout, scale: c.scale, kernel: c.kernel, out, returnLse: true });
   expect(r.out).toBe(out);
   expect(r.lse.shape).toEqual([c.b, c.h, c.sq]);
   // Back to [B, S, H, D] on the host for the reference.
@@ -108,9 +109,13 @@ async function runAttention(c: Case) {
 
 const label = (c: Case) =>
   `${c.dtype ?? 'float16'} B${c.b} Sq${c.sq} Sk${c.sk} H${c.h}/${c.hkv} D${c.d}${c.causal ? ' causal' : ''}` +
-  `${c.window ? ` window [${c.window}]` : ''}${c.softcap ? ` softcap ${c.softcap}` : ''}${c.layout === 'bhsd' ? ' bhsd' : ''}`;
+  `${c.window ? ` window [${c.window}]` : ''}${c.softcap ? ` softcap ${c.softcap}` : ''}${c.layout === 'bhsd' ? ' bhsd' : ''}` +
+  `${c.kernel === 'portable' ? ' (portable kernel)' : ''}`;
 
-describeGpu('attention (prefill) against the float64 reference', () => {
+// On Hopper 'auto' runs the wgmma kernel and 'portable' the mma.sync one;
+// elsewhere both are the mma.sync kernel.
+for (const kernel of ['auto', 'portable'] as const)
+describeGpu(`attention (prefill, kernel ${kernel}) against the float64 reference`, () => {
   const cases: Case[] = [];
   for (const d of [64, 128, 256])
     for (const causal of [false, true]) cases.push({ b: 2, sq: 129, sk: 129, h: 2, hkv: 2, d, causal });
@@ -126,6 +131,7 @@ describeGpu('attention (prefill) against the float64 reference', () => {
   cases.push({ b: 1, sq: 100, sk: 130, h: 2, hkv: 2, d: 64, softcap: 5, scale: 0.5 });
   cases.push({ b: 2, sq: 70, sk: 90, h: 4, hkv: 2, d: 128, causal: true, layout: 'bhsd' });
   for (const d of [64, 128, 256]) cases.push({ b: 1, sq: 130, sk: 130, h: 2, hkv: 1, d, dtype: 'bfloat16', causal: d !== 128 });
+  for (const c of cases) c.kernel = kernel;
   for (const c of cases) {
     it(label(c), async () => {
       const r = await runAttention(c);

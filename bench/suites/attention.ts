@@ -15,17 +15,19 @@ const TOKENS = 16384;
 const HIDDEN = 2048;
 
 function prefillImpls(b: number, s: number, h: number, d: number, causal: boolean): Impl[] {
-  const fused: Impl = {
-    name: 'warpforge fused',
+  // 'auto' is what users get (wgmma on Hopper); 'portable' the mma.sync
+  // kernel every GPU runs (on other GPUs the two rows are the same kernel).
+  const fused = (kernel: 'auto' | 'portable'): Impl => ({
+    name: kernel === 'auto' ? 'warpforge fused' : 'warpforge fused (portable mma.sync)',
     prepare(ctx: BenchContext) {
       const [q, k, v] = [1, 2, 3].map((seed) => randn([b, s, h, d], { dtype: 'float16', seed, stream: ctx.stream }));
       const out = randn([b, s, h, d], { dtype: 'float16', stream: ctx.stream });
       return {
-        run: () => void attention(q, k, v, { causal, out, stream: ctx.stream }),
+        run: () => void attention(q, k, v, { causal, out, kernel, stream: ctx.stream }),
         dispose: () => { for (const t of [q, k, v, out]) t.dispose(); },
       };
     },
-  };
+  });
   const unfused: Impl = {
     name: 'unfused cuBLASLt + softmax',
     baseline: true,
@@ -46,7 +48,7 @@ function prefillImpls(b: number, s: number, h: number, d: number, causal: boolea
       };
     },
   };
-  return [unfused, fused];
+  return [unfused, fused('portable'), fused('auto')];
 }
 
 function decodeImpl(b: number, s: number, h: number, hkv: number, d: number): Impl {

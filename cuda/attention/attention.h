@@ -57,11 +57,13 @@ struct FwdParams {
   float* o_accum;                   // [splits][batch][heads][seqlen_q][d]
   float* lse_accum;                 // [splits][batch][heads][seqlen_q]
   int sm_count;
+  int arch;                         // compute capability, major·10 + minor (90: Hopper path)
 };
 
 // Which kernel runs and how it is cut, so the caller can size the split scratch.
 struct FwdPlan {
   bool decode;            // decode tiles (tiles.h)
+  bool hopper;            // the wgmma kernel (fwd_hopper.cuh; prefill on sm_90)
   int block_m, block_n;
   bool pack_gqa;          // the query heads sharing one K/V head are rows of one tile
   int m_blocks;           // per (batch, head-or-kv-head)

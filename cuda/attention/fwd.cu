@@ -43,7 +43,10 @@ Status check(const FwdParams& p, const FwdPlan& plan) {
 
 FwdPlan plan_fwd(const FwdParams& p, bool decode, int splits) {
   FwdPlan plan{};
-  const TileShape t = tile_shape(kernel_head_dim(p.d), decode);
+  // Decode is bound by reading K/V, which the mma.sync kernel already does
+  // at copy bandwidth; prefill on Hopper is the wgmma kernel's.
+  plan.hopper = !decode && p.arch == 90;
+  const TileShape t = plan.hopper ? hopper_tile_shape(kernel_head_dim(p.d)) : tile_shape(kernel_head_dim(p.d), decode);
   plan.decode = decode;
   plan.block_m = t.block_m;
   plan.block_n = t.block_n;

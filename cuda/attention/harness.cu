@@ -5,6 +5,8 @@
 //   B=16 H=16 HKV=16 SQ=4096 SK=4096 D=128 CAUSAL=0 DECODE=0 BF16=0 SPLITS=0 \
 //   ITERS=30 build/attention_harness
 //
+// On Hopper the default (wgmma) kernel is followed by the portable one.
+//
 // Layout [B, S, H, D] contiguous. DECODE=1 plans the split-KV decode tiles.
 // Prints relative Frobenius error, max abs error, median µs, TFLOP/s and,
 // for decode, K/V bytes per second.
@@ -119,6 +121,10 @@ int main() {
   p.window_right = causal ? 0 : -1;
   p.dtype = bf16 ? DType::BFloat16 : DType::Float16;
   WF_CHECK(cudaDeviceGetAttribute(&p.sm_count, cudaDevAttrMultiProcessorCount, 0));
+  int major = 0, minor = 0;
+  WF_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, 0));
+  WF_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, 0));
+  p.arch = major * 10 + minor;
   const FwdPlan plan = plan_fwd(p, decode, splits);
   p.pack_gqa = plan.pack_gqa;
   void* ws = nullptr;
@@ -221,7 +227,13 @@ int main() {
     cudaEventDestroy(e1);
   };
 
-  measure("default", plan, [&](const FwdPlan& pl) { return launch_fwd(p, pl, 0); });
+  measure(plan.hopper ? "default (wgmma)" : "default", plan, [&](const FwdPlan& pl) { return launch_fwd(p, pl, 0); });
+  if (plan.hopper) {
+    // The portable kernel on the same inputs, for comparison.
+    FwdParams portable = p;
+    portable.arch = 0;
+    measure("portable (mma.sync)", plan_fwd(portable, decode, splits), [&](const FwdPlan& pl) { return launch_fwd(portable, pl, 0); });
+  }
   if (harness::env_int("VARIANTS", 0) && !bf16) {
     for (const Variant& v : kVariants) {
       if (v.d != kernel_head_dim(D) || v.decode != decode) continue;

@@ -19,6 +19,11 @@ constexpr TileShape tile_shape(int kd, bool decode) {
                 : (kd == 256 ? TileShape{64, 64, 4, 1} : TileShape{128, 64, 4, 1});
 }
 
+// Hopper (sm_90a, wgmma) prefill tiles: two warpgroups of 64 rows; long K/V
+// tiles while the S accumulator (block_n / 2 registers per thread) and O
+// (kd / 2) fit beside each other; warps = 4 × warpgroups, stages = 2.
+constexpr TileShape hopper_tile_shape(int kd) { return kd == 256 ? TileShape{128, 64, 8, 2} : TileShape{128, 128, 8, 2}; }
+
 // The instantiated head dim that runs head dim d (d % 8 == 0, 0 < d ≤ 256).
 constexpr int kernel_head_dim(int d) { return d <= 64 ? 64 : d <= 128 ? 128 : 256; }
 

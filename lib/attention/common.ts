@@ -24,6 +24,12 @@ export interface MaskOptions {
   softcap?: number;
   /** Also return the row log-sum-exp (natural log, float32); -Infinity for rows that see no key. */
   returnLse?: boolean;
+  /**
+   * 'auto' (default): the fastest kernel for the device (wgmma on Hopper for
+   * prefill). 'portable': the mma.sync kernel every supported GPU runs; for
+   * comparing the two on one device.
+   */
+  kernel?: 'auto' | 'portable';
   out?: Tensor;
   stream?: Stream;
 }
@@ -39,6 +45,7 @@ export interface Mask {
   softcap: number;
   windowLeft: number;
   windowRight: number;
+  portable: boolean;
 }
 
 export function parseMask(opts: MaskOptions, d: number, what: string): Mask {
@@ -56,7 +63,9 @@ export function parseMask(opts: MaskOptions, d: number, what: string): Mask {
     [left, right] = w;
   }
   if (opts.causal) right = right < 0 ? 0 : Math.min(right, 0);
-  return { scale, softcap, windowLeft: left, windowRight: right };
+  const kernel = opts.kernel ?? 'auto';
+  expect(kernel === 'auto' || kernel === 'portable', 'ERR_INVALID_ARGUMENT', `${what} options.kernel`, "'auto' or 'portable'", opts.kernel);
+  return { scale, softcap, windowLeft: left, windowRight: right, portable: kernel === 'portable' };
 }
 
 /** Live tensors, one float16/bfloat16 dtype, one device, `rank` dims each. */
@@ -147,6 +156,7 @@ export function forward(c: ForwardCall): number {
     sequsedK: buf(c.sequsedK), sequsedKAdd: c.sequsedKAdd ?? 0,
     blockTable: buf(c.blockTable), blockTableStride: c.blockTableStride ?? 0, pageSize: c.pageSize ?? 0, numPages: c.numPages ?? 0,
     scale: c.mask.scale, softcap: c.mask.softcap, windowLeft: c.mask.windowLeft, windowRight: c.mask.windowRight,
+    portable: c.mask.portable,
     dtype: DTYPES[c.q.dtype].id, decode: c.decode, splits: c.splits ?? 0, stream: c.stream,
   });
 }
