@@ -66,7 +66,10 @@ struct Variant {
   Variant{#M "x" #N " w" #W " s" #S, D, DEC, M, N, launch_config<FwdConfig<__half, D, M, N, W, S>>}
 #define WF_VARIANT_OCC(D, DEC, M, N, W, S, MB) \
   Variant{#M "x" #N " w" #W " s" #S " min" #MB, D, DEC, M, N, launch_config<FwdConfig<__half, D, M, N, W, S, MB>>}
+#define WF_HOPPER_VARIANT(D, N, WG) \
+  Variant{"wgmma " #N " keys, " #WG " warpgroups", D, false, 64 * WG, N, launch_hopper<HopperConfig<__half, D, N, WG>>}
 const Variant kVariants[] = {
+    WF_HOPPER_VARIANT(64, 64, 2), WF_HOPPER_VARIANT(128, 64, 2),
     WF_VARIANT_OCC(64, false, 128, 64, 4, 1, 3), WF_VARIANT(64, false, 128, 128, 8, 1), WF_VARIANT(64, false, 64, 64, 2, 1),
     WF_VARIANT(128, false, 128, 64, 8, 1),  WF_VARIANT(128, false, 128, 32, 4, 1),  WF_VARIANT(128, false, 64, 64, 2, 1),
     WF_VARIANT(256, false, 64, 32, 4, 1),   WF_VARIANT(256, false, 128, 64, 8, 1),  WF_VARIANT(256, false, 32, 64, 2, 1),
