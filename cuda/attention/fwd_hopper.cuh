@@ -19,6 +19,7 @@
 // Tiles stream in with cp.async from all threads. Everything but the math
 // comes from fwd_block.cuh and softmax.cuh.
 #pragma once
+#include "../common/mbarrier.h"
 #include "../common/wgmma.h"
 #include "softmax.cuh"
 
@@ -31,13 +32,14 @@ struct HopperConfig {
   static constexpr int kWG = kWG_;
   static constexpr int kBlockM = 64 * kWG;
   static constexpr int kBlockN = kBlockN_;
-  static constexpr int kThreads = 128 * kWG;
+  static constexpr int kThreads = 128 * (kWG + 1);  // + the producer warpgroup
   static constexpr int kSlabs = kD / 64;
   static constexpr int kNTiles = kBlockN / 8;
   static constexpr int kDTiles = kD / 8;
   // P·V in at most n128 pieces (64 accumulator registers per instruction).
   static constexpr int kPvN = kD < 128 ? kD : 128;
-  static constexpr size_t kSmemBytes = (size_t)(kBlockM + 4 * kBlockN) * kD * sizeof(T) + 1024;  // + alignment slack
+  // Q, K and V tiles, 8 mbarriers, alignment slack.
+  static constexpr size_t kSmemBytes = (size_t)(kBlockM + 4 * kBlockN) * kD * sizeof(T) + 64 + 1024;
   static_assert(kD % 64 == 0, "head dims come in 64-column slabs");
   static_assert(kBlockN == 64 || kBlockN == 128, "S = Q·Kᵀ is one m64n64 or m64n128 wgmma per k16 step");
 };
@@ -61,21 +63,69 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) fwd_hopper_kernel(const FwdP
   constexpr int kD = Cfg::kD, kBlockM = Cfg::kBlockM, kBlockN = Cfg::kBlockN;
   constexpr int kNTiles = Cfg::kNTiles, kDTiles = Cfg::kDTiles, kPvN = Cfg::kPvN;
   constexpr int kTileElems = kBlockN * kD;
+  constexpr int kConsumerWarps = 4 * Cfg::kWG;
   extern __shared__ unsigned char smem_raw[];
   // Swizzled slabs must start on 1024 bytes (the swizzle reads address bits 7-9).
   const uint32_t raw = (uint32_t)__cvta_generic_to_shared(smem_raw);
   T* sQ = reinterpret_cast<T*>(smem_raw + (((raw + 1023) & ~1023u) - raw));
   T* sK = sQ + kBlockM * kD;
   T* sV = sK + 2 * kTileElems;
+  // full: the tile in buffer b has landed (Q rides with the first K tile);
+  // empty: every consumer warp is done reading buffer b.
+  uint64_t* bars = reinterpret_cast<uint64_t*>(sV + 2 * kTileElems);
+  uint64_t* full_k = bars;
+  uint64_t* full_v = bars + 2;
+  uint64_t* empty_k = bars + 4;
+  uint64_t* empty_v = bars + 6;
 
-  const int warp = threadIdx.x >> 5, wg = warp >> 2;
   detail::Block blk;
   if (!detail::make_block(p, kBlockM, kBlockN, blk)) return;
-  const int nb_lo = blk.nb_lo, nb_hi = blk.nb_hi;
-  const detail::TileLoader<T, detail::SlabSwizzle, kD, Cfg::kThreads> load(p, blk);
-  auto load_k = [&](int nb) { load.template k<kBlockN>(sK + (nb & 1) * kTileElems, nb); };
-  auto load_v = [&](int nb) { load.template v<kBlockN>(sV + (nb & 1) * kTileElems, nb); };
+  const int nb_lo = blk.nb_lo, n_tiles = blk.nb_hi - blk.nb_lo;
+  if (threadIdx.x == 0) {
+    for (int b = 0; b < 2; ++b) {
+      mbarrier::init(full_k + b, 128);
+      mbarrier::init(full_v + b, 128);
+      mbarrier::init(empty_k + b, kConsumerWarps);
+      mbarrier::init(empty_v + b, kConsumerWarps);
+    }
+  }
+  __syncthreads();
 
+  // Tiles are numbered from nb_lo: tile t sits in buffer t & 1 for its
+  // (t >> 1)-th use of that buffer, whose barrier phase parity is (t >> 1) & 1.
+  if (threadIdx.x < 128) {
+    // Producer warpgroup: cp.async copies only, so it gives its registers
+    // to the consumers.
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 56;");
+    const detail::TileLoader<T, detail::SlabSwizzle, kD, 128> load(p, blk);
+    // Copies in order K_0, V_0, K_1, V_1, …, two in flight: a copy's
+    // completion is published (proxy fence, then release) once the next
+    // one is under way.
+    auto issue = [&](int i) {
+      const int t = i >> 1, buf = t & 1;
+      if (t >= 2) mbarrier::wait((i & 1 ? empty_v : empty_k) + buf, ((t >> 1) - 1) & 1);
+      if (i == 0) load.template q<kBlockM>(sQ);
+      if (i & 1) load.template v<kBlockN>(sV + buf * kTileElems, nb_lo + t);
+      else load.template k<kBlockN>(sK + buf * kTileElems, nb_lo + t);
+      ptx::cp_async_commit();
+    };
+    const int n_copies = 2 * n_tiles;
+    if (n_copies > 0) issue(0);
+    for (int i = 0; i < n_copies; ++i) {
+      if (i + 1 < n_copies) {
+        issue(i + 1);
+        ptx::cp_async_wait<1>();
+      } else {
+        ptx::cp_async_wait<0>();
+      }
+      wgmma::fence_smem();
+      mbarrier::arrive((i & 1 ? full_v : full_k) + ((i >> 1) & 1));
+    }
+    return;
+  }
+
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 224;");
+  const int warp = (threadIdx.x >> 5) - 4, wg = warp >> 2, lane = threadIdx.x & 31;
   float o[1][kDTiles][4];
 #pragma unroll
   for (int dt = 0; dt < kDTiles; ++dt)
@@ -87,8 +137,9 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) fwd_hopper_kernel(const FwdP
   // Q·Kᵀ steps over k16 slices of the head dim: 32 bytes along a 128-byte
   // row inside a slab, then the next slab.
   const T* q_wg = sQ + wg * 64 * 64;
-  auto issue_qk = [&](int nb, float (&s)[kNTiles * 4]) {
-    const T* sKb = sK + (nb & 1) * kTileElems;
+  auto issue_qk = [&](int t, float (&s)[kNTiles * 4]) {
+    const T* sKb = sK + (t & 1) * kTileElems;
+    mbarrier::wait(full_k + (t & 1), (t >> 1) & 1);
     wgmma::fence();
 #pragma unroll
     for (int ks = 0; ks < kD / 16; ++ks)
@@ -98,8 +149,9 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) fwd_hopper_kernel(const FwdP
   };
   // P·V steps over 16 keys (16 rows of V: two 8-row atoms); an n128 piece
   // of O spans two slabs, kBlockN·128 bytes apart.
-  auto issue_pv = [&](int nb, const uint32_t (&pa)[kBlockN / 16][4]) {
-    const T* sVb = sV + (nb & 1) * kTileElems;
+  auto issue_pv = [&](int t, const uint32_t (&pa)[kBlockN / 16][4]) {
+    const T* sVb = sV + (t & 1) * kTileElems;
+    mbarrier::wait(full_v + (t & 1), (t >> 1) & 1);
     wgmma::fence();
 #pragma unroll
     for (int piece = 0; piece < kD / kPvN; ++piece) {
@@ -110,74 +162,58 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) fwd_hopper_kernel(const FwdP
     }
     wgmma::commit();
   };
-  // At the top of iteration j every warpgroup is done with K_j and V_{j-1}:
-  // their buffers take K_{j+2} and V_{j+1}, while K_{j+1} and V_j (issued
-  // one iteration earlier) must have landed.
-  auto next_tiles = [&](int nb) {
-    ptx::cp_async_wait<0>();
-    wgmma::fence_smem();
-    __syncthreads();
-    if (nb + 2 < nb_hi) load_k(nb + 2);
-    if (nb + 1 < nb_hi) load_v(nb + 1);
-    ptx::cp_async_commit();
+  // After a wait, this warp is done with the buffer.
+  auto release = [&](uint64_t* empty, int t) {
+    __syncwarp();
+    if (lane == 0) mbarrier::arrive(empty + (t & 1));
+  };
+  auto to_p = [&](const float (&s)[1][kNTiles][4], uint32_t (&pa)[kBlockN / 16][4]) {
+#pragma unroll
+    for (int kk = 0; kk < kBlockN / 16; ++kk) softmax.template p_fragment<T>(s, 0, kk, pa[kk]);
   };
 
   // Software pipeline (FlashAttention-3's intra-warpgroup overlap): while
-  // the tensor cores run P_j·V_j, the warps do tile j+1's softmax, so
-  // iteration j issues Q·K_{j+1}ᵀ and P_j·V_j back to back, K streaming one
-  // tile ahead of V. Every warpgroup runs every tile of [nb_lo, nb_hi)
-  // (tiles a warpgroup cannot see come out of the mask as P = 0): no
-  // data-dependent branch between a wgmma and its wait, which would make
-  // the compiler serialize them.
-  // Groups: {Q, K_lo}, {K_lo+1, V_lo}, then one per iteration.
-  load.template q<kBlockM>(sQ);
-  if (nb_lo < nb_hi) {
-    load_k(nb_lo);
-    ptx::cp_async_commit();
-    if (nb_lo + 1 < nb_hi) load_k(nb_lo + 1);
-    load_v(nb_lo);
-    ptx::cp_async_commit();
-    ptx::cp_async_wait<1>();
-    wgmma::fence_smem();
-    __syncthreads();  // Q and K_lo landed and are visible to the tensor cores
-
+  // the tensor cores run P_t·V_t, the warps do tile t+1's softmax, so
+  // iteration t issues Q·K_{t+1}ᵀ and P_t·V_t back to back. Every consumer
+  // warpgroup runs every tile of the block (tiles it cannot see come out of
+  // the mask as P = 0): no data-dependent branch between a wgmma and its
+  // wait, which would make the compiler serialize them.
+  if (n_tiles > 0) {
     uint32_t pa[kBlockN / 16][4];
     {
       float s[1][kNTiles][4];
       float(&s_flat)[kNTiles * 4] = reinterpret_cast<float(&)[kNTiles * 4]>(s);
-      issue_qk(nb_lo, s_flat);
+      issue_qk(0, s_flat);
       wgmma::wait<0>();
       wgmma::pin(s_flat);
+      release(empty_k, 0);
       float corr[1][2];
       softmax.update(p, blk, nb_lo, kBlockN, s, corr);  // O is still zero: nothing to rescale
-#pragma unroll
-      for (int kk = 0; kk < kBlockN / 16; ++kk) softmax.template p_fragment<T>(s, 0, kk, pa[kk]);
+      to_p(s, pa);
     }
-    for (int nb = nb_lo; nb + 1 < nb_hi; ++nb) {
-      next_tiles(nb);
+    for (int t = 0; t + 1 < n_tiles; ++t) {
       float s[1][kNTiles][4];
       float(&s_flat)[kNTiles * 4] = reinterpret_cast<float(&)[kNTiles * 4]>(s);
-      issue_qk(nb + 1, s_flat);
-      issue_pv(nb, pa);
+      issue_qk(t + 1, s_flat);
+      issue_pv(t, pa);
       wgmma::wait<1>();
       wgmma::pin(s_flat);
+      release(empty_k, t + 1);
       float corr[1][2];
-      const bool moved = softmax.update(p, blk, nb + 1, kBlockN, s, corr);
-      // P_nb's registers take P_{nb+1} only once P·V_nb has read them (the
+      const bool moved = softmax.update(p, blk, nb_lo + t + 1, kBlockN, s, corr);
+      // P_t's registers take P_{t+1} only once P·V_t has read them (the
       // compiler serializes every wgmma when a register an in-flight one
       // reads is redefined).
       wgmma::wait<0>();
       wgmma::pin(reinterpret_cast<float(&)[kDTiles * 4]>(o));
+      release(empty_v, t);
       if (moved) softmax.rescale(o, corr);
-#pragma unroll
-      for (int kk = 0; kk < kBlockN / 16; ++kk) softmax.template p_fragment<T>(s, 0, kk, pa[kk]);
+      to_p(s, pa);
     }
-    next_tiles(nb_hi - 1);
-    issue_pv(nb_hi - 1, pa);
+    issue_pv(n_tiles - 1, pa);
     wgmma::wait<0>();
     wgmma::pin(reinterpret_cast<float(&)[kDTiles * 4]>(o));
   }
-  ptx::cp_async_wait<0>();  // no copy may still target smem when the CTA exits
 
   if (blk.r_base + warp_row < blk.rows) softmax.template store<T>(p, blk, o);
 #endif

@@ -1,0 +1,36 @@
+// Shared-memory mbarriers (sm_90) for producer/consumer pipelines inside a
+// CTA: a barrier completes a phase when `count` arrivals have been made;
+// waiters name the phase parity they wait for, so a buffer used for the
+// u-th time waits for parity u & 1 with no reset between uses.
+#pragma once
+#include <cstdint>
+
+namespace wf::mbarrier {
+
+__device__ __forceinline__ uint32_t addr(const uint64_t* bar) { return (uint32_t)__cvta_generic_to_shared(bar); }
+
+// One thread initialises; a __syncthreads() must follow before any use.
+__device__ __forceinline__ void init(uint64_t* bar, uint32_t count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(addr(bar)), "r"(count) : "memory");
+}
+
+// Release: this thread's earlier memory accesses happen before the phase
+// completes for the waiters.
+__device__ __forceinline__ void arrive(uint64_t* bar) {
+  asm volatile("mbarrier.arrive.release.cta.shared::cta.b64 _, [%0];" ::"r"(addr(bar)) : "memory");
+}
+
+// Acquire: spins until the phase with this parity has completed.
+__device__ __forceinline__ void wait(uint64_t* bar, uint32_t parity) {
+  asm volatile(
+      "{\n"
+      ".reg .pred done;\n"
+      "retry:\n"
+      "mbarrier.try_wait.parity.acquire.cta.shared::cta.b64 done, [%0], %1;\n"
+      "@!done bra retry;\n"
+      "}\n" ::"r"(addr(bar)),
+      "r"(parity)
+      : "memory");
+}
+
+}  // namespace wf::mbarrier
