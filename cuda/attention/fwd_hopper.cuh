@@ -25,7 +25,7 @@
 
 namespace wf::attention {
 
-template <typename T_, int kD_, int kBlockN_, int kWG_>
+template <typename T_, int kD_, int kBlockN_, int kWG_, bool kPingpong_ = true>
 struct HopperConfig {
   using T = T_;
   static constexpr int kD = kD_;
@@ -33,6 +33,9 @@ struct HopperConfig {
   static constexpr int kBlockM = 64 * kWG;
   static constexpr int kBlockN = kBlockN_;
   static constexpr int kThreads = 128 * (kWG + 1);  // + the producer warpgroup
+  // The two consumer warpgroups take turns issuing their GEMMs, so one's
+  // softmax runs while the other's GEMMs keep the tensor cores busy.
+  static constexpr bool kPingpong = kPingpong_ && kWG == 2;
   static constexpr int kSlabs = kD / 64;
   static constexpr int kNTiles = kBlockN / 8;
   static constexpr int kDTiles = kD / 8;
@@ -167,6 +170,14 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) fwd_hopper_kernel(const FwdP
     __syncwarp();
     if (lane == 0) mbarrier::arrive(empty + (t & 1));
   };
+  // Pingpong turns: named barrier 1 + w is warpgroup w's turn to issue; the
+  // other warpgroup's 128 threads arrive on it when they finish issuing.
+  auto my_turn = [&]() {
+    if constexpr (Cfg::kPingpong) asm volatile("bar.sync %0, 256;" ::"r"(1 + wg) : "memory");
+  };
+  auto your_turn = [&]() {
+    if constexpr (Cfg::kPingpong) asm volatile("bar.arrive %0, 256;" ::"r"(2 - wg) : "memory");
+  };
   auto to_p = [&](const float (&s)[1][kNTiles][4], uint32_t (&pa)[kBlockN / 16][4]) {
 #pragma unroll
     for (int kk = 0; kk < kBlockN / 16; ++kk) softmax.template p_fragment<T>(s, 0, kk, pa[kk]);
@@ -178,12 +189,17 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) fwd_hopper_kernel(const FwdP
   // warpgroup runs every tile of the block (tiles it cannot see come out of
   // the mask as P = 0): no data-dependent branch between a wgmma and its
   // wait, which would make the compiler serialize them.
+  // Warpgroup 0 issues first; each warpgroup takes n_tiles + 1 turns, so
+  // warpgroup 0 consumes warpgroup 1's last hand-over at the end.
+  if (wg == 1) your_turn();
   if (n_tiles > 0) {
     uint32_t pa[kBlockN / 16][4];
     {
       float s[1][kNTiles][4];
       float(&s_flat)[kNTiles * 4] = reinterpret_cast<float(&)[kNTiles * 4]>(s);
+      my_turn();
       issue_qk(0, s_flat);
+      your_turn();
       wgmma::wait<0>();
       wgmma::pin(s_flat);
       release(empty_k, 0);
@@ -194,8 +210,10 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) fwd_hopper_kernel(const FwdP
     for (int t = 0; t + 1 < n_tiles; ++t) {
       float s[1][kNTiles][4];
       float(&s_flat)[kNTiles * 4] = reinterpret_cast<float(&)[kNTiles * 4]>(s);
+      my_turn();
       issue_qk(t + 1, s_flat);
       issue_pv(t, pa);
+      your_turn();
       wgmma::wait<1>();
       wgmma::pin(s_flat);
       release(empty_k, t + 1);
@@ -210,10 +228,13 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) fwd_hopper_kernel(const FwdP
       if (moved) softmax.rescale(o, corr);
       to_p(s, pa);
     }
+    my_turn();
     issue_pv(n_tiles - 1, pa);
+    your_turn();
     wgmma::wait<0>();
     wgmma::pin(reinterpret_cast<float(&)[kDTiles * 4]>(o));
   }
+  if (wg == 0) my_turn();
 
   if (blk.r_base + warp_row < blk.rows) softmax.template store<T>(p, blk, o);
 #endif

@@ -70,6 +70,9 @@ struct Variant {
   Variant{"wgmma " #N " keys, " #WG " warpgroups", D, false, 64 * WG, N, launch_hopper<HopperConfig<__half, D, N, WG>>}
 const Variant kVariants[] = {
     WF_HOPPER_VARIANT(64, 64, 2), WF_HOPPER_VARIANT(128, 64, 2),
+    Variant{"wgmma no pingpong", 64, false, 128, 128, launch_hopper<HopperConfig<__half, 64, 128, 2, false>>},
+    Variant{"wgmma no pingpong", 128, false, 128, 128, launch_hopper<HopperConfig<__half, 128, 128, 2, false>>},
+    Variant{"wgmma no pingpong", 256, false, 128, 64, launch_hopper<HopperConfig<__half, 256, 64, 2, false>>},
     WF_VARIANT_OCC(64, false, 128, 64, 4, 1, 3), WF_VARIANT(64, false, 128, 128, 8, 1), WF_VARIANT(64, false, 64, 64, 2, 1),
     WF_VARIANT(128, false, 128, 64, 8, 1),  WF_VARIANT(128, false, 128, 32, 4, 1),  WF_VARIANT(128, false, 64, 64, 2, 1),
     WF_VARIANT(256, false, 64, 32, 4, 1),   WF_VARIANT(256, false, 128, 64, 8, 1),  WF_VARIANT(256, false, 32, 64, 2, 1),
