@@ -132,13 +132,17 @@ Napi::Value gemm(const Napi::CallbackInfo& info) {
   p.out = buffer_ptr(env, info[5], "out", dev, (size_t)(p.m * s.n) * 2);
   use_device(env, dev);
   check_cuda(env, cudaDeviceGetAttribute(&p.sm_count, cudaDevAttrMultiProcessorCount, dev), "cudaDeviceGetAttribute", dev);
+  int major = 0, minor = 0;
+  check_cuda(env, cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev), "cudaDeviceGetAttribute", dev);
+  check_cuda(env, cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev), "cudaDeviceGetAttribute", dev);
+  p.arch = major * 10 + minor;
   const GemmPlan plan = plan_gemm(p);
   cudaStream_t stream = st->handle->stream;
   // Persistent per-stream scratch from the QuantizedWeight: counters, then
-  // the decode kernel's zeroed sums. Both are left zeroed by the kernel.
+  // the decode and wgmma kernels' zeroed sums, left zeroed by the kernel.
   int32_t* scratch = static_cast<int32_t*>(buffer_ptr(env, info[13], "GEMM scratch", dev, gemm_scratch_bytes(p.m, s.n_pad)));
   p.counters = scratch;
-  if (plan.split_k > 1 && !plan.decode) {
+  if (plan.split_k > 1 && !plan.decode && !plan.hopper) {
     // The tiled kernel's partials live only for this launch: stream-ordered pool memory.
     void* ws = nullptr;
     check_cuda(env, cudaMallocAsync(&ws, plan.workspace_bytes, stream), "w4a16 workspace", dev);

@@ -161,7 +161,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) fwd_hopper_kernel(const FwdP
       float(&o_piece)[kPvN / 2] = reinterpret_cast<float(&)[kPvN / 2]>(o[0][piece * (kPvN / 8)]);
 #pragma unroll
       for (int kk = 0; kk < kBlockN / 16; ++kk)
-        wgmma::Mma<T, kPvN>::rs(o_piece, pa[kk], wgmma::desc(sVb + piece * (kPvN / 64) * kBlockN * 64 + kk * 16 * 64, kBlockN * 128, 1024), 1);
+        wgmma::Mma<T, kPvN>::template rs<1>(o_piece, pa[kk], wgmma::desc(sVb + piece * (kPvN / 64) * kBlockN * 64 + kk * 16 * 64, kBlockN * 128, 1024), 1);
     }
     wgmma::commit();
   };

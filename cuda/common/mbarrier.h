@@ -33,4 +33,22 @@ __device__ __forceinline__ void wait(uint64_t* bar, uint32_t parity) {
       : "memory");
 }
 
+// The next phase also waits for `bytes` of bulk copies to land (each copy
+// completes its share on the barrier); no arrival.
+__device__ __forceinline__ void expect_tx(uint64_t* bar, uint32_t bytes) {
+  asm volatile("mbarrier.expect_tx.relaxed.cta.shared::cta.b64 [%0], %1;" ::"r"(addr(bar)), "r"(bytes) : "memory");
+}
+
+// Bulk copy global -> shared by the copy engine (no per-thread chunks, no
+// registers), `bytes` a multiple of 16 at 16-byte aligned addresses, its
+// completion counted on `bar`; L2 evict-first per `policy`. Its writes are
+// async-proxy writes, visible to wgmma once the barrier's phase completes.
+__device__ __forceinline__ void bulk_copy(void* smem, const void* gmem, uint32_t bytes, uint64_t* bar, uint64_t policy) {
+  asm volatile(
+      "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes.L2::cache_hint [%0], [%1], %2, [%3], %4;" ::"r"(
+          (uint32_t)__cvta_generic_to_shared(smem)),
+      "l"(gmem), "r"(bytes), "r"(addr(bar)), "l"(policy)
+      : "memory");
+}
+
 }  // namespace wf::mbarrier

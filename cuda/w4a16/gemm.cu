@@ -264,6 +264,10 @@ GemmPlan plan_gemm(const GemmParams& p) {
   // The streaming kernel wins for decode-sized M; between 17 and 64 rows it
   // wins on weights up to 8192 columns wide and the tiled kernel on wider
   // ones (bench/RESULTS.md, 2026-11-23).
+  // Hopper, 33–128 rows, weights up to 8192 columns: the wgmma kernel
+  // (measured faster there at every shape; wider weights and M ≤ 32 stay on
+  // the kernels below, bench/RESULTS.md).
+  if (p.arch == 90 && p.m > kWgmmaMinRows && p.m <= kWgmmaMaxRows && p.n_pad <= 8192) return plan_wgmma(p);
   if (p.m <= 16 || (p.m <= kDecodeMaxRows && p.n_pad <= 8192)) return plan_decode(p);
   GemmPlan plan{};
   plan.rows_per_block = rows_for(p.m);
@@ -294,6 +298,7 @@ Status launch_gemm(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
     return Status::fail(Code::UnsupportedShape, "w4a16: problem too large for one launch");
   if (plan.split_k > 1 && (!p.workspace || !p.counters))
     return Status::fail(Code::InvalidArgument, "w4a16: split-K needs workspace and counters");
+  if (plan.hopper) return p.m <= kWgmmaMaxRows ? launch_wgmma(p, plan, stream) : Status::fail(Code::InvalidArgument, "w4a16: wgmma plan for M > 128");
   if (plan.decode) return p.m <= kDecodeMaxRows ? launch_decode(p, plan, stream) : Status::fail(Code::InvalidArgument, "w4a16: decode plan for M > 64");
   switch (p.dtype) {
     case DType::Float16: return dispatch_asym<__half>(p, plan, stream);

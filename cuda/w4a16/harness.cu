@@ -94,11 +94,14 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
   p.x = x; p.w = ws[0].w; p.scales = ws[0].scales; p.zeros = ws[0].zeros; p.bias = nullptr; p.out = out;
   p.m = m; p.n = n; p.k = k; p.n_pad = n_pad; p.k_pad = k_pad; p.group_size = gs; p.dtype = DType::Float16;
   p.sm_count = prop.multiProcessorCount;
+  // WF_ARCH=0 keeps sm_90 on the portable kernels (to time them side by side).
+  p.arch = std::getenv("WF_ARCH") ? std::atoi(std::getenv("WF_ARCH")) : prop.major * 10 + prop.minor;
   p.counters = counters;
   p.variant = std::getenv("WF_VARIANT") ? std::atoi(std::getenv("WF_VARIANT")) : 0;
   p.split_override = std::getenv("WF_SPLIT") ? std::atoi(std::getenv("WF_SPLIT")) : 0;
   const GemmPlan plan = plan_gemm(p);
-  if (plan.decode) p.workspace = reinterpret_cast<float*>(counters + gemm_counter_bound(m, n_pad));
+  const bool zeroed_scratch = plan.decode || plan.hopper;  // kernels that leave their sums zeroed
+  if (zeroed_scratch) p.workspace = reinterpret_cast<float*>(counters + gemm_counter_bound(m, n_pad));
   else WF_CHECK(cudaMalloc(&p.workspace, std::max<size_t>(plan.workspace_bytes, 4)));
 
   // Check: poison, run, compare with the fp64-accumulated reference.
@@ -144,12 +147,12 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
   std::sort(ms.begin(), ms.end());
   const double med_us = ms[ms.size() / 2] * 1e3;
   const double gbps = (wbytes + sbytes * (asym ? 2 : 1) + (m * k + m * n) * 2) / (med_us * 1e-6) / 1e9;
-  std::printf("v%d M=%-4lld N=%-6lld K=%-6lld g=%-3d %s  split=%-2d grid=%lldx%lldx%d  rel=%.2e max=%.2e  %8.1f us  %6.0f GB/s  %3.0f%% copy%s\n",
-              p.variant, (long long)m, (long long)n, (long long)k, gs, asym ? "asym" : "sym ", plan.split_k, (long long)plan.row_blocks,
+  std::printf("%s v%d M=%-4lld N=%-6lld K=%-6lld g=%-3d %s  split=%-2d grid=%lldx%lldx%d  rel=%.2e max=%.2e  %8.1f us  %6.0f GB/s  %3.0f%% copy%s\n",
+              plan.hopper ? "wgmma " : plan.decode ? "decode" : "tiled ", p.variant, (long long)m, (long long)n, (long long)k, gs, asym ? "asym" : "sym ", plan.split_k, (long long)plan.row_blocks,
               (long long)plan.col_blocks, plan.split_k, rel, max_abs, med_us, gbps, 100 * gbps / copy_gbps,
               rel < 1e-3 ? "" : "  <-- FAIL");
   for (auto& w : ws) { cudaFree(w.w); cudaFree(w.scales); cudaFree(w.zeros); }
-  cudaFree(x); cudaFree(out); cudaFree(deq); cudaFree(ref); cudaFree(counters); if (!plan.decode) cudaFree(p.workspace);
+  cudaFree(x); cudaFree(out); cudaFree(deq); cudaFree(ref); cudaFree(counters); if (!zeroed_scratch) cudaFree(p.workspace);
   return rel;
 }
 

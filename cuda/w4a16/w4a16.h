@@ -24,6 +24,7 @@ struct GemmParams {
   int group_size;         // 32, 64, 128, or 0 for per-channel
   DType dtype;            // Float16 or BFloat16 (x, scales, zeros, bias, out)
   int sm_count;           // of the device: the grid is sized to fill it
+  int arch;               // compute capability, major·10 + minor (90: the wgmma kernel for M ≤ 128)
   // Split-K scratch (see plan_gemm): fp32 partials, and one arrival counter
   // per output tile that must be zero on entry (the kernel leaves it zero).
   float* workspace;
@@ -35,6 +36,7 @@ struct GemmParams {
 // How a GEMM is cut across CTAs, so the caller can provide the scratch.
 struct GemmPlan {
   bool decode;            // M ≤ kDecodeMaxRows: the streaming kernel (gemm_decode.cu)
+  bool hopper;            // sm_90, mid-size M: the wgmma kernel (gemm_wgmma.cu)
   int rows_per_block;     // 16, 32 or 64
   int64_t row_blocks;
   int64_t col_blocks;     // of kGemmBlockN columns
@@ -48,6 +50,8 @@ struct GemmPlan {
 constexpr int kGemmBlockN = 256;        // columns per CTA, tiled kernel
 constexpr int kDecodeBlockN = 128;      // columns per CTA, decode kernel
 constexpr int kDecodeMaxRows = 64;      // M up to this runs on the decode kernel
+constexpr int kWgmmaMinRows = 32;       // on sm_90, kWgmmaMinRows < M ≤ kWgmmaMaxRows runs on the
+constexpr int kWgmmaMaxRows = 128;      // wgmma kernel (for N_pad ≤ 8192: plan_gemm)
 // Upper bound of plan.counters for any M ≤ m: what a caller allocates once.
 inline int64_t gemm_counter_bound(int64_t m, int64_t n_pad) {
   const int64_t tiled = ((m + 15) / 16) * ((n_pad + kGemmBlockN - 1) / kGemmBlockN);
@@ -55,9 +59,9 @@ inline int64_t gemm_counter_bound(int64_t m, int64_t n_pad) {
   return tiled > decode ? tiled : decode;
 }
 // The caller's persistent, zero-initialised scratch for GEMMs of up to m rows
-// (one per stream): counters, then the decode kernel's [M ≤ 64][N_pad] fp32 sums.
+// (one per stream): counters, then the decode and wgmma kernels' [M ≤ 128][N_pad] fp32 sums.
 inline size_t gemm_scratch_bytes(int64_t m, int64_t n_pad) {
-  return (size_t)(gemm_counter_bound(m, n_pad) + (m < kDecodeMaxRows ? m : kDecodeMaxRows) * n_pad) * 4;
+  return (size_t)(gemm_counter_bound(m, n_pad) + (m < kWgmmaMaxRows ? m : kWgmmaMaxRows) * n_pad) * 4;
 }
 GemmPlan plan_gemm(const GemmParams& p);
 Status launch_gemm(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream);
@@ -66,6 +70,9 @@ Status launch_gemm(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
 // launch_gemm pick it for M ≤ kDecodeMaxRows.
 GemmPlan plan_decode(const GemmParams& p);
 Status launch_decode(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream);
+// The Hopper kernel's (gemm_wgmma.cu); plan_gemm picks it on sm_90 (see there).
+GemmPlan plan_wgmma(const GemmParams& p);
+Status launch_wgmma(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream);
 
 // Round-to-nearest quantization of a float weight into the natural
 // (unpacked) form: q[N_pad][K_pad] bytes, scales/zeros [groups][N_pad] dtype.

@@ -76,9 +76,9 @@ export const DECODE_BLOCK_N = 128;
 export const gemmCounterBound = (m: number, nPad: number): number =>
   Math.max(Math.ceil(m / 16) * Math.ceil(nPad / GEMM_BLOCK_N), Math.ceil(nPad / DECODE_BLOCK_N));
 
-/** M up to this runs on the decode kernel (kDecodeMaxRows). */
-export const DECODE_MAX_ROWS = 64;
+/** M up to this may run on a kernel that sums split-K partials in the zeroed scratch (kWgmmaMaxRows). */
+export const ZEROED_SUM_MAX_ROWS = 128;
 
 /** Bytes of a GEMM's persistent zeroed scratch for up to `m` rows (gemm_scratch_bytes). */
 export const gemmScratchBytes = (m: number, nPad: number): number =>
-  (gemmCounterBound(m, nPad) + Math.min(m, DECODE_MAX_ROWS) * nPad) * 4;
+  (gemmCounterBound(m, nPad) + Math.min(m, ZEROED_SUM_MAX_ROWS) * nPad) * 4;

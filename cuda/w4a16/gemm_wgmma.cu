@@ -1,0 +1,369 @@
+// W4A16 GEMM on Hopper (sm_90a) for 32 < M ≤ 128: warpgroup MMA with the weight
+// as the register A operand and the activations as B, i.e. outᵀ = W · xᵀ,
+// so the instruction's M (64) runs over weight columns and its N (64 or 128)
+// over tokens. (At M ≤ 16 it streamed at most as fast as gemm_decode.cu:
+// its copies alone reach 62 % of copy bandwidth at 8192², the decode
+// kernel 24.5 µs against its 30 µs; bench/RESULTS.md.)
+//
+//   grid  (column blocks of 128, split-K)
+//   block warpgroup 0: producer. Thread 0 issues bulk copies (the copy
+//         engine, no registers) of the block's packed weight chunks, scales
+//         and zero points into a ring of shared-memory stages; all 128 copy
+//         x[0:kTok, stage's K] with cp.async into the 128B-swizzled layout
+//         wgmma reads. A stage's mbarrier completes when both have landed.
+//         Warpgroups 1, 2: consumers, 64 columns each (warp w: the 16-column
+//         tile of the packed layout, exactly its rows of the A fragment).
+//         Per 64-k chunk a warp reads its 512 bytes from shared memory, one
+//         16-byte load per thread; each 32-bit word dequantizes (lop3 magic,
+//         (q - z)·s in 16 bits, the bits dequantize() gives) into the four
+//         A registers of one k16 step.
+//   split-K partials meet in a zeroed fp32 workspace through RED atomics;
+//   the last CTA of a column block writes the output (as gemm_decode.cu).
+#include <algorithm>
+
+#include "../common/launch.h"
+#include "../common/mbarrier.h"
+#include "../common/wgmma.h"
+#include "dequant.h"
+#include "w4a16.h"
+
+namespace wf::w4a16 {
+namespace {
+
+constexpr int kCols = 128;  // columns per CTA: 8 tiles of 16
+constexpr int kTiles = kCols / kTileN;
+constexpr int kThreads = 384;
+constexpr int kSmemBudget = 224 * 1024;  // of the 227 KB a CTA may have: barriers and alignment take the rest
+
+// Per stage: kChunks 64-wide K chunks of x (kTok rows), of the weight (8
+// tiles × 512 B per chunk), and of scales / zero points (up to two groups
+// per chunk at group size 32, 256 B per group for the block's 128 columns).
+// Every region is a multiple of 1024 B, so each x slab starts swizzle-aligned.
+template <int kTok, bool ASYM>
+struct Stage {
+  static constexpr int kChunks = 2;
+  static constexpr int kXBytes = kTok * kChunks * 128;
+  static constexpr int kWBytes = kTiles * kChunks * 512;
+  static constexpr int kMaxGroups = 2 * kChunks;
+  static constexpr int kSBytes = kMaxGroups * kTiles * 32;
+  static constexpr int kBytes = kXBytes + kWBytes + (ASYM ? 2 : 1) * kSBytes;
+  // As many stages as fit: at small M the bytes in flight per SM set the
+  // bandwidth (measured: one stage fewer in flight cost a quarter of it).
+  static constexpr int kCount = kSmemBudget / kBytes < 12 ? kSmemBudget / kBytes : 12;
+  static constexpr int kSmem = kCount * kBytes + 1024 + 2 * kCount * 8;  // + alignment, barriers
+  static_assert(kBytes % 1024 == 0 && kCount >= 2, "stages of whole swizzle atoms, at least double-buffered");
+  static_assert(kTok == 64 || kTok == 128, "the kernel runs 32 < M ≤ 128");
+};
+
+// A stage: up to kChunks 64-wide K chunks of the CTA's column block.
+struct StageRef {
+  int kc, chunks;
+  bool last;  // the CTA's last stage
+};
+
+// The CTA's stages: column block blockIdx.x, K chunks [kc, kc_end).
+template <int kChunks>
+struct StageCursor {
+  int kc, kc_end;
+  __device__ StageCursor(int kc_begin, int kc_end_) : kc(kc_begin), kc_end(kc_end_) {}
+  __device__ StageRef next() {
+    StageRef r;
+    r.kc = kc;
+    r.chunks = kc_end - kc < kChunks ? kc_end - kc : kChunks;
+    kc += r.chunks;
+    r.last = kc == kc_end;
+    return r;
+  }
+};
+
+// GemmParams::variant 1 is a probe for the harness: the same copies with no
+// math, i.e. the memory ceiling of this kernel's pipeline.
+template <typename T, bool ASYM, int kTok, int V>
+__global__ void __launch_bounds__(kThreads, 1) wgmma_kernel(const GemmParams p, const GemmPlan plan, int group_shift) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  using S = Stage<kTok, ASYM>;
+  using N = Num<T>;
+  using T2 = typename N::T2;
+  extern __shared__ uint8_t smem_raw[];
+  const uint32_t raw = (uint32_t)__cvta_generic_to_shared(smem_raw);
+  uint8_t* smem = smem_raw + (((raw + 1023) & ~1023u) - raw);
+  uint64_t* full = reinterpret_cast<uint64_t*>(smem + S::kCount * S::kBytes);
+  uint64_t* empty = full + S::kCount;
+  auto x_of = [&](int buf) { return reinterpret_cast<T*>(smem + buf * S::kBytes); };
+  auto w_of = [&](int buf) { return smem + buf * S::kBytes + S::kXBytes; };
+  auto s_of = [&](int buf) { return reinterpret_cast<T*>(smem + buf * S::kBytes + S::kXBytes + S::kWBytes); };
+  auto z_of = [&](int buf) { return s_of(buf) + S::kSBytes / sizeof(T); };
+
+  const int tid = threadIdx.x;
+  const int KC = (int)(p.k_pad / 64);
+  const int64_t NT = p.n_pad / kTileN;
+  const int64_t col = blockIdx.x;
+  const int kc_begin = blockIdx.y * plan.chunks_per_split;
+  const int kc_end = min(KC, kc_begin + plan.chunks_per_split);
+  const int n_stages = (kc_end - kc_begin + S::kChunks - 1) / S::kChunks;
+  const int tiles = (int)(NT - col * kTiles < kTiles ? NT - col * kTiles : kTiles);  // 4 or 8 (N_pad % 64 == 0)
+  const int64_t nt0 = col * kTiles;
+  auto group_lo = [&](const StageRef& r) { return (r.kc * 64) >> group_shift; };
+  auto group_hi = [&](const StageRef& r) { return ((r.kc + r.chunks) * 64 - 1) >> group_shift; };
+
+  if (tid == 0) {
+    for (int b = 0; b < S::kCount; ++b) {
+      mbarrier::init(full + b, 128);
+      mbarrier::init(empty + b, 8);
+    }
+  }
+  __syncthreads();
+
+  if (tid < 128) {
+    // Producer. Stages are issued kCount - 1 ahead of the one being
+    // published; the weights need no thread once issued, x is published
+    // (proxy fence, release) when its cp.async group has landed.
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 56;");
+    const uint64_t policy = ptx::evict_first_policy();
+    const T* x = static_cast<const T*>(p.x);
+    StageCursor<S::kChunks> cursor(kc_begin, kc_end);
+    auto issue = [&](int i) {
+      const StageRef r = cursor.next();
+      const int buf = i % S::kCount;
+      if (i >= S::kCount) mbarrier::wait(empty + buf, ((i / S::kCount) - 1) & 1);
+      if (tid == 0) {
+        const int groups = group_hi(r) - group_lo(r) + 1;
+        const uint32_t tile_bytes = r.chunks * 512, group_bytes = tiles * 32;
+        mbarrier::expect_tx(full + buf, tiles * tile_bytes + groups * group_bytes * (ASYM ? 2 : 1));
+        for (int t = 0; t < tiles; ++t)
+          mbarrier::bulk_copy(w_of(buf) + t * S::kChunks * 512, p.w + ((nt0 + t) * KC + r.kc) * 128, tile_bytes, full + buf, policy);
+        for (int gi = 0; gi < groups; ++gi) {
+          const int64_t at = ((int64_t)(group_lo(r) + gi) * NT + nt0) * 16;
+          mbarrier::bulk_copy(s_of(buf) + gi * kTiles * 16, static_cast<const T*>(p.scales) + at, group_bytes, full + buf, policy);
+          if constexpr (ASYM)
+            mbarrier::bulk_copy(z_of(buf) + gi * kTiles * 16, static_cast<const T*>(p.zeros) + at, group_bytes, full + buf, policy);
+        }
+      }
+      // x rows ≥ M and columns ≥ K arrive as zeros.
+      T* xs = x_of(buf);
+      for (int c = tid; c < kTok * S::kChunks * 8; c += 128) {
+        const int slab = c / (kTok * 8), row = (c / 8) % kTok, ch = c % 8;
+        const int64_t k = (int64_t)(r.kc + slab) * 64 + ch * 8;
+        const bool ok = row < p.m && k < p.k && slab < r.chunks;
+        ptx::cp_async16_zfill(xs + slab * kTok * 64 + row * 64 + ((ch ^ (row & 7)) << 3), ok ? x + row * p.k + k : x, ok ? 16 : 0);
+      }
+      ptx::cp_async_commit();
+    };
+    // Stage i is published before stage i + kAhead is issued: the issue
+    // waits for the consumers to free a buffer and must not hold back a
+    // stage that has already landed.
+    constexpr int kAhead = S::kCount - 1;
+    for (int i = 0; i < kAhead && i < n_stages; ++i) issue(i);
+    for (int i = 0; i < n_stages; ++i) {
+      if (i + kAhead <= n_stages) ptx::cp_async_wait<kAhead - 1>();  // groups i … i + kAhead - 1 in flight
+      else ptx::cp_async_wait<0>();
+      wgmma::fence_smem();
+      mbarrier::arrive(full + i % S::kCount);
+      if (i + kAhead < n_stages) issue(i + kAhead);
+    }
+    return;
+  }
+
+  // Consumers: warp w (0 … 7) owns tile w of each column block.
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 224;");
+  const int warp = tid / 32 - 4, lane = tid % 32;
+  const int g = lane / 4, t = lane % 4;
+  const int m = (int)p.m;
+  const T* bias = static_cast<const T*>(p.bias);
+  T* out = static_cast<T*>(p.out);
+  // A stage's wgmmas accumulate into kChains independent sets (summed at
+  // the end of a column block), so they pipeline instead of each waiting
+  // for the last: at small M a wgmma is all latency.
+  constexpr int kChains = kTok <= 64 ? 2 : 1;
+  float acc[kChains][kTok / 2];
+  auto zero = [&]() {
+#pragma unroll
+    for (int ch = 0; ch < kChains; ++ch)
+#pragma unroll
+      for (int i = 0; i < kTok / 2; ++i) acc[ch][i] = 0.f;
+  };
+  // Tiles exist for the whole warpgroup or for none of it (N_pad % 64 == 0).
+  const bool live = warp / 4 * 4 < tiles;
+
+  zero();
+  using Frags = uint32_t[S::kChunks][4][4];
+  // Waits for stage i and dequantizes it into a.
+  auto prepare = [&](int i, const StageRef& r, Frags& a) {
+    const int buf = i % S::kCount;
+    mbarrier::wait(full + buf, (i / S::kCount) & 1);
+    if (!live || V != 0) return;
+    const int g_lo = group_lo(r);
+    const uint4* wsm = reinterpret_cast<const uint4*>(w_of(buf) + warp * S::kChunks * 512) + lane;
+    const T* ssm = s_of(buf) + (warp * 8 + g) * 2;
+    const T* zsm = z_of(buf) + (warp * 8 + g) * 2;
+    // Chunks past the stage's end give zero fragments (their x is zero too).
+#pragma unroll
+    for (int c = 0; c < S::kChunks; ++c) {
+      const bool in = c < r.chunks;
+      const uint4 wq = wsm[(in ? c : 0) * 32];
+#pragma unroll
+      for (int hf = 0; hf < 2; ++hf) {
+        // Steps 2hf, 2hf + 1 share a group (the smallest group is 32).
+        // Column g (A row g) and g + 8: their scales (and zero points) sit side by side.
+        const int gi = in ? (((r.kc + c) * 64 + hf * 32) >> group_shift) - g_lo : 0;
+        const T2 sc = *reinterpret_cast<const T2*>(ssm + gi * kTiles * 16);
+        const T z8 = static_cast<T>(8.f);
+        const T2 zz = ASYM ? *reinterpret_cast<const T2*>(zsm + gi * kTiles * 16) : T2{z8, z8};
+        const T2 sub[2] = {offset_pair<T>(zz.x), offset_pair<T>(zz.y)};
+        const T2 scale[2] = {N::splat(sc.x), N::splat(sc.y)};
+#pragma unroll
+        for (int jj = 0; jj < 2; ++jj) {
+          const int j = 2 * hf + jj;
+          uint32_t b[2][2];
+          dequant_word<T>(j == 0 ? wq.x : j == 1 ? wq.y : j == 2 ? wq.z : wq.w, sub, scale, b);
+          // A fragment: (row g, k lo), (row g + 8, k lo), (row g, k hi), (row g + 8, k hi).
+          a[c][j][0] = in ? b[0][0] : 0u;
+          a[c][j][1] = in ? b[1][0] : 0u;
+          a[c][j][2] = in ? b[0][1] : 0u;
+          a[c][j][3] = in ? b[1][1] : 0u;
+        }
+      }
+    }
+  };
+  // The stage's wgmmas back to back, no branch between them.
+  auto issue = [&](int i, const StageRef& r, Frags& a) {
+    if (!live || V != 0) return;
+    const T* xs = x_of(i % S::kCount);
+    wgmma::fence();
+#pragma unroll
+    for (int c = 0; c < S::kChunks; ++c)
+#pragma unroll
+      for (int j = 0; j < 4; ++j)
+        wgmma::Mma<T, kTok>::template rs<0>(acc[(c * 4 + j) % kChains], a[c][j], wgmma::desc(xs + c * kTok * 64 + j * 16, 16, 1024), 1);
+    wgmma::commit();
+  };
+
+  StageCursor<S::kChunks> cursor(kc_begin, kc_end);
+  // (Measured: dequantizing stage i+1 while stage i's wgmmas run, with two
+  // fragment sets, was slower at every M: registers, not latency, bind.)
+  for (int i = 0; i < n_stages; ++i) {
+    const StageRef r = cursor.next();
+    const int buf = i % S::kCount;
+    Frags a;
+    prepare(i, r, a);
+    issue(i, r, a);
+    wgmma::wait<0>();
+#pragma unroll
+    for (int ch = 0; ch < kChains; ++ch) wgmma::pin(acc[ch]);
+    __syncwarp();
+    if (lane == 0) mbarrier::arrive(empty + buf);
+    if (!r.last) continue;
+
+    // The CTA's last stage: its part of the column block is done.
+#pragma unroll
+    for (int ch = 1; ch < kChains; ++ch)
+#pragma unroll
+      for (int e = 0; e < kTok / 2; ++e) acc[0][e] += acc[ch][e];
+    // acc[0][4·n8 + e]: weight column (nt0 + warp)·16 + g + 8·(e ≥ 2), token n8·8 + 2t + (e & 1).
+    const int64_t c0 = (nt0 + warp) * 16 + g;
+    auto each_output = [&](auto&& fn) {
+#pragma unroll
+      for (int e = 0; e < kTok / 2; ++e) {
+        const int row = (e / 4) * 8 + 2 * t + (e & 1);
+        const int64_t c = c0 + ((e & 2) ? 8 : 0);
+        if (row < m && c < p.n) fn(acc[0][e], row, c);
+      }
+    };
+    bool write = live;
+    if (plan.split_k > 1) {
+      // The parts meet in a zeroed fp32 workspace [M][N] through
+      // fire-and-forget atomic adds (RED); the last CTA to arrive reads the
+      // sums, writes the output, and leaves workspace and counter zero.
+      if (live) each_output([&](float& v, int row, int64_t c) { atomicAdd(p.workspace + row * p.n + c, v); });
+      __threadfence();
+      asm volatile("bar.sync 1, 256;" ::: "memory");  // consumers only: the producer has its own loop
+      __shared__ int arrived;
+      int32_t* counter = p.counters + col;
+      if (tid == 128) arrived = atomicAdd(counter, 1);
+      asm volatile("bar.sync 1, 256;" ::: "memory");
+      write = live && arrived == plan.split_k - 1;
+      if (arrived == plan.split_k - 1) {
+        __threadfence();
+        if (tid == 128) *counter = 0;
+        if (write)
+          each_output([&](float& v, int row, int64_t c) {
+            float* w = p.workspace + row * p.n + c;
+            v = __ldcg(w);
+            __stcg(w, 0.f);
+          });
+      }
+    }
+    if (write)
+      each_output([&](float& v, int row, int64_t c) {
+        out[row * p.n + c] = static_cast<T>(bias ? v + static_cast<float>(bias[c]) : v);
+      });
+  }
+#endif
+}
+
+template <typename T, bool ASYM, int kTok, int V>
+Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
+  if (Status st = allow_max_smem<wgmma_kernel<T, ASYM, kTok, V>>(); !st.ok()) return st;
+  const int shift = p.group_size > 0 ? __builtin_ctz((unsigned)p.group_size) : 30;
+  dim3 grid((unsigned)plan.col_blocks, (unsigned)plan.split_k);
+  wgmma_kernel<T, ASYM, kTok, V><<<grid, kThreads, Stage<kTok, ASYM>::kSmem, stream>>>(p, plan, shift);
+  return check_launch("w4a16 wgmma gemm");
+}
+
+template <typename T, bool ASYM, int kTok>
+Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
+  return p.variant == 1 ? run_variant<T, ASYM, kTok, 1>(p, plan, stream) : run_variant<T, ASYM, kTok, 0>(p, plan, stream);
+}
+
+// Tokens per CTA: the wgmma N, the smallest that covers M.
+template <typename T, bool ASYM>
+Status run_tokens(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
+  switch (plan.rows_per_block) {
+    case 64: return run<T, ASYM, 64>(p, plan, stream);
+    case 128: return run<T, ASYM, 128>(p, plan, stream);
+  }
+  return Status::fail(Code::UnsupportedShape, "w4a16 wgmma: M must be in (32, 128]");
+}
+
+
+}  // namespace
+
+GemmPlan plan_wgmma(const GemmParams& p) {
+  GemmPlan plan{};
+  plan.hopper = true;
+  plan.rows_per_block = p.m <= 64 ? 64 : 128;
+  plan.row_blocks = 1;
+  plan.col_blocks = (p.n_pad + kCols - 1) / kCols;
+  const int kc = (int)(p.k_pad / 64);
+  // One CTA per SM, each column block cut into `split` CTAs along K. A
+  // bandwidth-bound pass is as long as its fullest wave: pick the split
+  // whose waves, each 1/split as long, add up to the least time, every CTA
+  // keeping at least two stages. (Measured: one persistent CTA per SM with
+  // equal shares of the chunk stream was slower at every M.)
+  const int64_t slots = std::max(p.sm_count, 1);
+  const int max_split = std::max(1, std::min(16, kc / (2 * Stage<64, false>::kChunks)));
+  int split = 1;
+  double best = 1e30;
+  for (int s = 1; s <= max_split; ++s) {
+    const double cost = (double)((plan.col_blocks * s + slots - 1) / slots) / s;
+    if (cost < best * 0.98) best = cost, split = s;
+  }
+  if (p.split_override > 0) split = std::min(p.split_override, kc);
+  plan.chunks_per_split = (kc + split - 1) / split;
+  plan.split_k = (kc + plan.chunks_per_split - 1) / plan.chunks_per_split;  // no empty splits
+  // Split partials meet in the caller's zeroed scratch (left zeroed).
+  plan.workspace_bytes = plan.split_k > 1 ? (size_t)p.m * p.n * sizeof(float) : 0;
+  plan.counters = plan.split_k > 1 ? plan.col_blocks : 0;
+  return plan;
+}
+
+Status launch_wgmma(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
+  switch (p.dtype) {
+    case DType::Float16: return p.zeros ? run_tokens<__half, true>(p, plan, stream) : run_tokens<__half, false>(p, plan, stream);
+    case DType::BFloat16:
+      return p.zeros ? run_tokens<__nv_bfloat16, true>(p, plan, stream) : run_tokens<__nv_bfloat16, false>(p, plan, stream);
+    default: return Status::fail(Code::UnsupportedDtype, "w4a16: activations must be float16 or bfloat16");
+  }
+}
+
+}  // namespace wf::w4a16
