@@ -5,7 +5,7 @@
 import { native } from './binding.js';
 import { DTYPES, type DType } from './dtype.js';
 import { streamFor, type Stream } from './stream.js';
-import { empty, expectTensor, expectVector, type Tensor } from './tensor.js';
+import { expectTensor, expectVector, outputTensor, type Tensor } from './tensor.js';
 import { expect, worded } from './validate.js';
 
 export interface MatmulOptions {
@@ -49,16 +49,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const outShape = rank === 3 ? [batch, m, n] : [m, n];
   if (opts.bias !== undefined) expectVector(opts.bias, 'matmul() options.bias', n, a.dtype, a.device);
   const stream = streamFor(opts.stream, a.device, 'matmul() options.stream');
-  let out = opts.out;
-  if (out !== undefined) {
-    expectTensor(out, 'matmul() options.out');
-    expect(out.dtype === a.dtype, 'ERR_DTYPE', 'matmul() options.out', a.dtype, out.dtype);
-    expect(out.device === a.device, 'ERR_DEVICE', 'matmul() options.out', `a tensor on device ${a.device}`, worded(`device ${out.device}`));
-    expect(out.shape.length === outShape.length && out.shape.every((d, i) => d === outShape[i]), 'ERR_SHAPE', 'matmul() options.out',
-      `shape [${outShape.join(', ')}]`, worded(`shape [${out.shape.join(', ')}]`));
-  } else {
-    out = empty(outShape, a.dtype, { device: a.device, stream: opts.stream });
-  }
+  const out = outputTensor(opts.out, 'matmul() options.out', outShape, a.dtype, a.device, { stream: opts.stream });
   native().matmul(a.buffer, b.buffer, out.buffer, m, n, k, t, DTYPES[a.dtype].id, stream, opts.bias?.buffer ?? null, batch, alpha);
   return out;
 }

@@ -216,6 +216,25 @@ export function expectTensor(t: unknown, what: string): asserts t is Tensor {
   if (t.disposed) throw new WarpforgeError('ERR_DISPOSED', `expected a live tensor for ${what} but received ${t.describe()}`);
 }
 
+/**
+ * An op's output: the caller's `out` checked (a live tensor of `dtype` on
+ * `device` with `shape`; with `anyRows`, any shape of as many elements
+ * that ends in the same last dimension, as a batched GEMM accepts), or a
+ * fresh tensor of that shape.
+ */
+export function outputTensor(out: unknown, what: string, shape: number[], dtype: DType, device: number,
+  opts: { stream?: Stream; anyRows?: boolean } = {}): Tensor {
+  if (out === undefined) return empty(shape, dtype, { device, stream: opts.stream });
+  expectTensor(out, what);
+  expect(out.dtype === dtype, 'ERR_DTYPE', what, dtype, out.dtype);
+  expect(out.device === device, 'ERR_DEVICE', what, `a tensor on device ${device}`, worded(`device ${out.device}`));
+  const fits = opts.anyRows
+    ? out.numel === numel(shape) && out.shape[out.shape.length - 1] === shape[shape.length - 1]
+    : out.shape.length === shape.length && out.shape.every((d, i) => d === shape[i]);
+  expect(fits, 'ERR_SHAPE', what, `shape [${shape.join(', ')}]`, worded(`shape [${out.shape.join(', ')}]`));
+  return out;
+}
+
 /** Checks a bias-like vector: a live 1-D tensor of `n` elements, of `dtype`, on `device`. */
 export function expectVector(t: unknown, what: string, n: number, dtype: DType, device: number): asserts t is Tensor {
   expectTensor(t, what);

@@ -3,14 +3,13 @@
 // them, so decode steps need no host round trip.
 #include <cstdint>
 
+#include "../common/clamp.h"
 #include "align.h"
 #include "attention.h"
 
 namespace wf::attention {
 
 namespace {
-
-__device__ __forceinline__ int clampi(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 // grid (s_new, batch); each thread copies 16-byte chunks of (kv head, dims).
 __global__ void __launch_bounds__(128) append_kernel(const AppendParams p) {

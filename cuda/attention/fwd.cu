@@ -12,6 +12,12 @@ namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+#ifdef WARPFORGE_SM90A
+constexpr bool kHopperBuilt = true;
+#else
+constexpr bool kHopperBuilt = false;  // a build without sm_90a has no wgmma kernel body
+#endif
+
 Status check(const FwdParams& p, const FwdPlan& plan) {
   if (p.dtype != DType::Float16 && p.dtype != DType::BFloat16)
     return Status::fail(Code::UnsupportedDtype, "attention works in float16 or bfloat16");
@@ -45,7 +51,7 @@ FwdPlan plan_fwd(const FwdParams& p, bool decode, int splits) {
   FwdPlan plan{};
   // Decode is bound by reading K/V, which the mma.sync kernel already does
   // at copy bandwidth; prefill on Hopper is the wgmma kernel's.
-  plan.hopper = !decode && p.arch == 90;
+  plan.hopper = kHopperBuilt && !decode && p.arch == 90;
   const TileShape t = plan.hopper ? hopper_tile_shape(kernel_head_dim(p.d)) : tile_shape(kernel_head_dim(p.d), decode);
   plan.decode = decode;
   plan.block_m = t.block_m;

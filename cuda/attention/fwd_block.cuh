@@ -5,12 +5,11 @@
 #pragma once
 #include <cstdint>
 
+#include "../common/clamp.h"
 #include "../common/ptx.h"
 #include "attention.h"
 
 namespace wf::attention::detail {
-
-__device__ __forceinline__ int clampi(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 struct Block {
   int b, hy, kvh, split, group;

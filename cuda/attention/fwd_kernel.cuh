@@ -5,9 +5,9 @@
 //         row block varies fastest so CTAs sharing K/V run together (L2)
 //   block kWarps warps; warp w owns query rows [w·16·kMTiles, (w+1)·16·kMTiles)
 //
-//   smem  sQ [kBlockM][kD]           loaded once
-//         sK [kStages][kBlockN][kD]  K tiles  ─┐ see FwdConfig::kStages for
-//         sV [kStages][kBlockN][kD]  V tiles  ─┘ when each tile streams in
+//   smem  sQ [kBlockM][kD]  loaded once
+//         sK [kBlockN][kD]  K tile  ─┐ FlashAttention-2's schedule: V_j streams
+//         sV [kBlockN][kD]  V tile  ─┘ in during Q·K_jᵀ, K_{j+1} during P·V_j
 //
 // Each warp keeps its rows' O (fp32), running max and running sum in
 // registers; S = Q·K_jᵀ never leaves registers: its accumulator fragment is,
@@ -17,17 +17,13 @@
 
 namespace wf::attention {
 
-template <typename T_, int kD_, int kBlockM_, int kBlockN_, int kWarps_, int kStages_, int kMinBlocks_ = 0>
+template <typename T_, int kD_, int kBlockM_, int kBlockN_, int kWarps_, int kMinBlocks_ = 0>
 struct FwdConfig {
   using T = T_;
   static constexpr int kD = kD_;            // instantiated head dim (runtime d ≤ kD)
   static constexpr int kBlockM = kBlockM_;  // query rows per CTA
   static constexpr int kBlockN = kBlockN_;  // keys per K/V tile
   static constexpr int kWarps = kWarps_;
-  // 1: FlashAttention-2's schedule, one K and one V buffer (V_j streams in
-  // during Q·K_jᵀ, K_{j+1} during P·V_j). 2: K and V double-buffered, tile
-  // j+2 streams in during all of tile j+1's math (more smem, more in flight).
-  static constexpr int kStages = kStages_;
   static constexpr int kThreads = kWarps * 32;
   // 8 warps at kD ≤ 128 fit in 128 registers: ask for two CTAs per SM, so
   // one CTA's barrier stalls overlap the other's math. Larger tiles would
@@ -38,11 +34,10 @@ struct FwdConfig {
   static constexpr int kNTiles = kBlockN / 8;              // n8 tiles of S per row tile
   static constexpr int kDTiles = kD / 8;                   // n8 tiles of O per row tile
   static constexpr int kChunks = kD / 8;                   // 16-byte chunks per row
-  static constexpr size_t kSmemBytes = (size_t)(kBlockM + 2 * kStages * kBlockN) * kD * sizeof(T);
+  static constexpr size_t kSmemBytes = (size_t)(kBlockM + 2 * kBlockN) * kD * sizeof(T);
   static_assert(kMTiles >= 1 && kMTiles * 16 * kWarps == kBlockM, "warps split the rows into m16 tiles");
   static_assert(kBlockN % 16 == 0 && kD % 16 == 0, "P·V steps over 16 keys, Q·Kᵀ over 16 dims");
   static_assert(kThreads % kChunks == 0, "each thread copies one fixed chunk column");
-  static_assert(kStages == 1 || kStages == 2, "single- or double-buffered K/V");
 };
 
 namespace detail {
@@ -69,7 +64,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinBlocks) fwd_kernel(con
   extern __shared__ __align__(128) unsigned char smem_raw[];
   T* sQ = reinterpret_cast<T*>(smem_raw);
   T* sK = sQ + kBlockM * kD;
-  T* sV = sK + Cfg::kStages * kBlockN * kD;
+  T* sV = sK + kBlockN * kD;
 
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   detail::Block blk;
@@ -77,8 +72,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinBlocks) fwd_kernel(con
   const int nb_lo = blk.nb_lo, nb_hi = blk.nb_hi;
   const detail::TileLoader<T, Swz, kD, Cfg::kThreads> load(p, blk);
   load.template q<kBlockM>(sQ);
-  auto load_k = [&](int nb, int buf) { load.template k<kBlockN>(sK + buf * kBlockN * kD, nb); };
-  auto load_v = [&](int nb, int buf) { load.template v<kBlockN>(sV + buf * kBlockN * kD, nb); };
+  auto load_k = [&](int nb) { load.template k<kBlockN>(sK, nb); };
+  auto load_v = [&](int nb) { load.template v<kBlockN>(sV, nb); };
 
   float acc_o[kMTiles][kDTiles][4];
 #pragma unroll
@@ -150,44 +145,22 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinBlocks) fwd_kernel(con
     }
   };
 
-  if constexpr (Cfg::kStages == 1) {
+  ptx::cp_async_commit();
+  if (nb_lo < nb_hi) load_k(nb_lo);
+  ptx::cp_async_commit();
+  for (int nb = nb_lo; nb < nb_hi; ++nb) {
+    ptx::cp_async_wait<0>();
+    __syncthreads();  // K_nb (and Q) landed; every warp is done with V_{nb-1}
+    load_v(nb);
     ptx::cp_async_commit();
-    if (nb_lo < nb_hi) load_k(nb_lo, 0);
+    float s[kMTiles][kNTiles][4];
+    const bool sees = warp_sees(nb);
+    if (sees) scores(nb, sK, s);
+    ptx::cp_async_wait<0>();
+    __syncthreads();  // V_nb landed; every warp is done with K_nb
+    if (nb + 1 < nb_hi) load_k(nb + 1);
     ptx::cp_async_commit();
-    for (int nb = nb_lo; nb < nb_hi; ++nb) {
-      ptx::cp_async_wait<0>();
-      __syncthreads();  // K_nb (and Q) landed; every warp is done with V_{nb-1}
-      load_v(nb, 0);
-      ptx::cp_async_commit();
-      float s[kMTiles][kNTiles][4];
-      const bool sees = warp_sees(nb);
-      if (sees) scores(nb, sK, s);
-      ptx::cp_async_wait<0>();
-      __syncthreads();  // V_nb landed; every warp is done with K_nb
-      if (nb + 1 < nb_hi) load_k(nb + 1, 0);
-      ptx::cp_async_commit();
-      if (sees) accumulate(sV, s);
-    }
-  } else {
-    // Groups: {Q, K/V lo}, {K/V lo+1}, then one per iteration (possibly
-    // empty), so "all but the newest group" is always tile nb.
-    if (nb_lo < nb_hi) { load_k(nb_lo, 0); load_v(nb_lo, 0); }
-    ptx::cp_async_commit();
-    if (nb_lo + 1 < nb_hi) { load_k(nb_lo + 1, 1); load_v(nb_lo + 1, 1); }
-    ptx::cp_async_commit();
-    for (int nb = nb_lo; nb < nb_hi; ++nb) {
-      const int buf = (nb - nb_lo) & 1;
-      ptx::cp_async_wait<1>();
-      __syncthreads();  // tile nb landed
-      float s[kMTiles][kNTiles][4];
-      if (warp_sees(nb)) {
-        scores(nb, sK + buf * kBlockN * kD, s);
-        accumulate(sV + buf * kBlockN * kD, s);
-      }
-      __syncthreads();  // every warp is done with buffer `buf`
-      if (nb + 2 < nb_hi) { load_k(nb + 2, buf); load_v(nb + 2, buf); }
-      ptx::cp_async_commit();
-    }
+    if (sees) accumulate(sV, s);
   }
   ptx::cp_async_wait<0>();  // no copy may still target smem when the CTA exits
 

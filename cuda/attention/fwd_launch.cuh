@@ -39,9 +39,9 @@ Status launch_head_dim(const FwdParams& p, const FwdPlan& plan, cudaStream_t str
     return Status::fail(Code::UnsupportedShape, "attention: no Hopper kernel instantiated for this tile shape");
   }
   if (plan.block_m == pre.block_m && plan.block_n == pre.block_n && !plan.decode)
-    return launch_config<FwdConfig<T, kD, pre.block_m, pre.block_n, pre.warps, pre.stages>>(p, plan, stream);
+    return launch_config<FwdConfig<T, kD, pre.block_m, pre.block_n, pre.warps>>(p, plan, stream);
   if (plan.block_m == dec.block_m && plan.block_n == dec.block_n && plan.decode)
-    return launch_config<FwdConfig<T, kD, dec.block_m, dec.block_n, dec.warps, dec.stages>>(p, plan, stream);
+    return launch_config<FwdConfig<T, kD, dec.block_m, dec.block_n, dec.warps>>(p, plan, stream);
   return Status::fail(Code::UnsupportedShape, "attention: no kernel instantiated for this tile shape");
 }
 

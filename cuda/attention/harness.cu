@@ -62,10 +62,10 @@ struct Variant {
   int block_m, block_n;
   Status (*launch)(const FwdParams&, const FwdPlan&, cudaStream_t);
 };
-#define WF_VARIANT(D, DEC, M, N, W, S) \
-  Variant{#M "x" #N " w" #W " s" #S, D, DEC, M, N, launch_config<FwdConfig<__half, D, M, N, W, S>>}
-#define WF_VARIANT_OCC(D, DEC, M, N, W, S, MB) \
-  Variant{#M "x" #N " w" #W " s" #S " min" #MB, D, DEC, M, N, launch_config<FwdConfig<__half, D, M, N, W, S, MB>>}
+#define WF_VARIANT(D, DEC, M, N, W) \
+  Variant{#M "x" #N " w" #W, D, DEC, M, N, launch_config<FwdConfig<__half, D, M, N, W>>}
+#define WF_VARIANT_OCC(D, DEC, M, N, W, MB) \
+  Variant{#M "x" #N " w" #W " min" #MB, D, DEC, M, N, launch_config<FwdConfig<__half, D, M, N, W, MB>>}
 #define WF_HOPPER_VARIANT(D, N, WG) \
   Variant{"wgmma " #N " keys, " #WG " warpgroups", D, false, 64 * WG, N, launch_hopper<HopperConfig<__half, D, N, WG>>}
 const Variant kVariants[] = {
@@ -73,11 +73,11 @@ const Variant kVariants[] = {
     Variant{"wgmma no pingpong", 64, false, 128, 128, launch_hopper<HopperConfig<__half, 64, 128, 2, false>>},
     Variant{"wgmma no pingpong", 128, false, 128, 128, launch_hopper<HopperConfig<__half, 128, 128, 2, false>>},
     Variant{"wgmma no pingpong", 256, false, 128, 64, launch_hopper<HopperConfig<__half, 256, 64, 2, false>>},
-    WF_VARIANT_OCC(64, false, 128, 64, 4, 1, 3), WF_VARIANT(64, false, 128, 128, 8, 1), WF_VARIANT(64, false, 64, 64, 2, 1),
-    WF_VARIANT(128, false, 128, 64, 8, 1),  WF_VARIANT(128, false, 128, 32, 4, 1),  WF_VARIANT(128, false, 64, 64, 2, 1),
-    WF_VARIANT(256, false, 64, 32, 4, 1),   WF_VARIANT(256, false, 128, 64, 8, 1),  WF_VARIANT(256, false, 32, 64, 2, 1),
-    WF_VARIANT(128, true, 64, 64, 4, 1),    WF_VARIANT(128, true, 32, 64, 2, 1),    WF_VARIANT_OCC(128, true, 64, 64, 4, 1, 3),
-    WF_VARIANT_OCC(128, true, 64, 64, 4, 1, 4),
+    WF_VARIANT_OCC(64, false, 128, 64, 4, 3), WF_VARIANT(64, false, 128, 128, 8), WF_VARIANT(64, false, 64, 64, 2),
+    WF_VARIANT(128, false, 128, 64, 8),  WF_VARIANT(128, false, 128, 32, 4),  WF_VARIANT(128, false, 64, 64, 2),
+    WF_VARIANT(256, false, 64, 32, 4),   WF_VARIANT(256, false, 128, 64, 8),  WF_VARIANT(256, false, 32, 64, 2),
+    WF_VARIANT(128, true, 64, 64, 4),    WF_VARIANT(128, true, 32, 64, 2),    WF_VARIANT_OCC(128, true, 64, 64, 4, 3),
+    WF_VARIANT_OCC(128, true, 64, 64, 4, 4),
 };
 
 }  // namespace

@@ -4,7 +4,7 @@
 namespace wf::attention {
 
 struct TileShape {
-  int block_m, block_n, warps, stages;  // stages: FwdConfig::kStages
+  int block_m, block_n, warps;
 };
 
 // Prefill (compute-bound) is limited by shared-memory reads (ldmatrix of
@@ -15,14 +15,14 @@ struct TileShape {
 // Decode (memory-bound, a few rows per K/V head): 64-row tiles whose idle
 // warps only copy, and long K/V tiles so each CTA keeps more bytes in flight.
 constexpr TileShape tile_shape(int kd, bool decode) {
-  return decode ? (kd == 256 ? TileShape{64, 64, 4, 1} : TileShape{64, 128, 4, 1})
-                : (kd == 256 ? TileShape{64, 64, 4, 1} : TileShape{128, 64, 4, 1});
+  return decode ? (kd == 256 ? TileShape{64, 64, 4} : TileShape{64, 128, 4})
+                : (kd == 256 ? TileShape{64, 64, 4} : TileShape{128, 64, 4});
 }
 
 // Hopper (sm_90a, wgmma) prefill tiles: two warpgroups of 64 rows; long K/V
 // tiles while the S accumulator (block_n / 2 registers per thread) and O
-// (kd / 2) fit beside each other; warps = 4 × warpgroups, stages = 2.
-constexpr TileShape hopper_tile_shape(int kd) { return kd == 256 ? TileShape{128, 64, 8, 2} : TileShape{128, 128, 8, 2}; }
+// (kd / 2) fit beside each other; warps = 4 × consumer warpgroups.
+constexpr TileShape hopper_tile_shape(int kd) { return kd == 256 ? TileShape{128, 64, 8} : TileShape{128, 128, 8}; }
 
 // The instantiated head dim that runs head dim d (d % 8 == 0, 0 < d ≤ 256).
 constexpr int kernel_head_dim(int d) { return d <= 64 ? 64 : d <= 128 ? 128 : 256; }

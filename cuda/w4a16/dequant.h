@@ -12,27 +12,29 @@ namespace wf::w4a16 {
 template <typename T>
 struct Num;
 
+// Bit casts between a pair type and its 32-bit register.
+template <typename T2_>
+struct PairBits {
+  using T2 = T2_;
+  __device__ static T2 pair(uint32_t bits) { return *reinterpret_cast<T2*>(&bits); }
+  __device__ static uint32_t bits(T2 v) { return *reinterpret_cast<uint32_t*>(&v); }
+};
+
 // A 4-bit q OR'ed into the mantissa of 1024.0 (fp16, 10 mantissa bits) or
 // 128.0 (bf16, 7 bits) reads as exactly 1024 + q or 128 + q. Subtracting
 // (magic + zero point) is exact too, so the only rounding is the one
 // multiply by the scale: (q - z) * s, rounded once, as the reference does.
 template <>
-struct Num<__half> {
-  using T2 = __half2;
+struct Num<__half> : PairBits<__half2> {
   static constexpr uint32_t kMagic2 = 0x64006400u;
   static constexpr uint16_t kMagic = 0x6400u;
-  __device__ static T2 pair(uint32_t bits) { return *reinterpret_cast<T2*>(&bits); }
-  __device__ static uint32_t bits(T2 v) { return *reinterpret_cast<uint32_t*>(&v); }
   __device__ static T2 splat(__half v) { return __half2half2(v); }
 };
 
 template <>
-struct Num<__nv_bfloat16> {
-  using T2 = __nv_bfloat162;
+struct Num<__nv_bfloat16> : PairBits<__nv_bfloat162> {
   static constexpr uint32_t kMagic2 = 0x43004300u;
   static constexpr uint16_t kMagic = 0x4300u;
-  __device__ static T2 pair(uint32_t bits) { return *reinterpret_cast<T2*>(&bits); }
-  __device__ static uint32_t bits(T2 v) { return *reinterpret_cast<uint32_t*>(&v); }
   __device__ static T2 splat(__nv_bfloat16 v) { return __bfloat162bfloat162(v); }
 };
 

@@ -267,7 +267,9 @@ GemmPlan plan_gemm(const GemmParams& p) {
   // Hopper, 33–128 rows, weights up to 8192 columns: the wgmma kernel
   // (measured faster there at every shape; wider weights and M ≤ 32 stay on
   // the kernels below, bench/RESULTS.md).
+#ifdef WARPFORGE_SM90A  // the wgmma kernel exists only in sm_90a machine code
   if (p.arch == 90 && p.m > kWgmmaMinRows && p.m <= kWgmmaMaxRows && p.n_pad <= 8192) return plan_wgmma(p);
+#endif
   if (p.m <= 16 || (p.m <= kDecodeMaxRows && p.n_pad <= 8192)) return plan_decode(p);
   GemmPlan plan{};
   plan.rows_per_block = rows_for(p.m);

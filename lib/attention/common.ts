@@ -6,7 +6,7 @@
 import { native } from '../binding.js';
 import { DTYPES, type DType } from '../dtype.js';
 import { streamFor, type Stream } from '../stream.js';
-import { empty, expectTensor, tensor, Tensor } from '../tensor.js';
+import { empty, expectTensor, outputTensor, tensor, Tensor } from '../tensor.js';
 import { expect, worded } from '../validate.js';
 import type { NativeBuffer, NativeStream } from '../native.js';
 
@@ -93,14 +93,7 @@ export function expectHeadDim(dq: number, dk: number, dv: number, what: string):
 
 /** The caller's `out` (checked against shape, dtype, device) or a new tensor. */
 export function outputFor(opts: MaskOptions, shape: number[], like: Tensor, what: string): Tensor {
-  if (opts.out === undefined) return empty(shape, like.dtype, { device: like.device, stream: opts.stream });
-  const out = opts.out;
-  expectTensor(out, `${what} options.out`);
-  expect(out.dtype === like.dtype, 'ERR_DTYPE', `${what} options.out`, like.dtype, out.dtype);
-  expect(out.shape.length === shape.length && out.shape.every((d, i) => d === shape[i]), 'ERR_SHAPE', `${what} options.out`,
-    `[${shape.join(', ')}]`, worded(`shape [${out.shape.join(', ')}]`));
-  expect(out.device === like.device, 'ERR_DEVICE', `${what} options.out`, `a tensor on device ${like.device}`, worded(`device ${out.device}`));
-  return out;
+  return outputTensor(opts.out, `${what} options.out`, shape, like.dtype, like.device, { stream: opts.stream });
 }
 
 /**

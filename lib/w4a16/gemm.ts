@@ -5,7 +5,7 @@
 import { native } from '../binding.js';
 import { DTYPES } from '../dtype.js';
 import { streamFor, type Stream } from '../stream.js';
-import { empty, expectTensor, expectVector, Tensor } from '../tensor.js';
+import { empty, expectTensor, expectVector, outputTensor, Tensor } from '../tensor.js';
 import { expect, worded } from '../validate.js';
 import type { NativeStream } from '../native.js';
 import { QuantizedWeight } from './qweight.js';
@@ -48,16 +48,7 @@ export function gemmW4A16(x: Tensor, qw: QuantizedWeight, opts: GemmW4A16Options
   const outShape = [...x.shape.slice(0, -1), qw.n];
   if (opts.bias !== undefined) expectVector(opts.bias, 'gemmW4A16() options.bias', qw.n, qw.dtype, qw.device);
   const stream = streamFor(opts.stream, qw.device, 'gemmW4A16() options.stream');
-  let out = opts.out;
-  if (out !== undefined) {
-    expectTensor(out, 'gemmW4A16() options.out');
-    expect(out.dtype === qw.dtype, 'ERR_DTYPE', 'gemmW4A16() options.out', qw.dtype, out.dtype);
-    expect(out.numel === m * qw.n && out.shape[out.shape.length - 1] === qw.n, 'ERR_SHAPE', 'gemmW4A16() options.out',
-      `[${outShape.join(', ')}]`, worded(`shape [${out.shape.join(', ')}]`));
-    expect(out.device === qw.device, 'ERR_DEVICE', 'gemmW4A16() options.out', `a tensor on device ${qw.device}`, worded(`device ${out.device}`));
-  } else {
-    out = empty(outShape, qw.dtype, { device: qw.device, stream: opts.stream });
-  }
+  const out = outputTensor(opts.out, 'gemmW4A16() options.out', outShape, qw.dtype, qw.device, { stream: opts.stream, anyRows: true });
   const b = native().w4a16;
   const dtype = DTYPES[qw.dtype].id;
   let input = x;
