@@ -4,20 +4,25 @@
 // its issue slots on ldmatrix.
 //
 //   grid  as fwd_kernel (fwd_block.cuh: make_block)
-//   block kWG warpgroups; warpgroup g owns query rows [64g, 64g + 64), its
-//         warp w the 16 rows from 64g + 16w (the wgmma accumulator layout)
+//   block warpgroup 0: producer, copies Q, K and V tiles (cp.async) and
+//         publishes each through an mbarrier; warpgroups 1 … kWG: consumers,
+//         consumer g owns query rows [64g, 64g + 64), its warp w the 16 rows
+//         from 64g + 16w (the wgmma accumulator layout). setmaxnreg moves
+//         the producer's registers to the consumers.
 //
 //   smem  sQ [kD/64][kBlockM][64]           loaded once
-//         sK [2][kD/64][kBlockN][64]        K tile j in buffer j % 2
-//         sV [2][kD/64][kBlockN][64]        V tile j in buffer j % 2
+//         sK [2][kD/64][kBlockN][64]        K tile t in buffer t % 2
+//         sV [2][kD/64][kBlockN][64]        V tile t in buffer t % 2
+//         full/empty mbarriers per K and V buffer
 //   each [rows][64] slab is 128B-swizzled (common/wgmma.h), 1024-byte aligned
 //
 // Per tile: S = Q·Kᵀ (wgmma, both operands in shared memory), mask and
 // softmax in registers, O += P·V (wgmma, P from registers: S's accumulator
-// layout is the A fragment, as with mma.sync), software-pipelined so that
-// one tile's softmax runs under the previous tile's P·V (see the loop).
-// Tiles stream in with cp.async from all threads. Everything but the math
-// comes from fwd_block.cuh and softmax.cuh.
+// layout is the A fragment, as with mma.sync). FlashAttention-3's schedule:
+// one tile's softmax runs under the previous tile's P·V in the same
+// warpgroup, and the two consumer warpgroups take turns issuing GEMMs
+// (pingpong). Everything but the math and the pipeline comes from
+// fwd_block.cuh and softmax.cuh.
 #pragma once
 #include "../common/mbarrier.h"
 #include "../common/wgmma.h"

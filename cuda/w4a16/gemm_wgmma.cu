@@ -47,8 +47,7 @@ struct Stage {
   static constexpr int kMaxGroups = 2 * kChunks;
   static constexpr int kSBytes = kMaxGroups * kTiles * 32;
   static constexpr int kBytes = kXBytes + kWBytes + (ASYM ? 2 : 1) * kSBytes;
-  // As many stages as fit: at small M the bytes in flight per SM set the
-  // bandwidth (measured: one stage fewer in flight cost a quarter of it).
+  // As many stages as fit: the weight bytes in flight per SM set the stream's pace.
   static constexpr int kCount = kSmemBudget / kBytes < 12 ? kSmemBudget / kBytes : 12;
   static constexpr int kSmem = kCount * kBytes + 1024 + 2 * kCount * 8;  // + alignment, barriers
   static_assert(kBytes % 1024 == 0 && kCount >= 2, "stages of whole swizzle atoms, at least double-buffered");
