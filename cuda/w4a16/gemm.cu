@@ -264,11 +264,11 @@ GemmPlan plan_gemm(const GemmParams& p) {
   // The streaming kernel wins for decode-sized M; between 17 and 64 rows it
   // wins on weights up to 8192 columns wide and the tiled kernel on wider
   // ones (bench/RESULTS.md, 2026-11-23).
-  // Hopper, 33–128 rows, weights up to 8192 columns: the wgmma kernel
-  // (measured faster there at every shape; wider weights and M ≤ 32 stay on
-  // the kernels below, bench/RESULTS.md).
+  // Hopper, 33–128 rows: the wgmma kernel, measured faster there at every
+  // shape but the widest weights at M ≤ 64 (28672 columns: 193 µs against
+  // the tiled kernel's 186), which stay below, as does M ≤ 32 (bench/RESULTS.md).
 #ifdef WARPFORGE_SM90A  // the wgmma kernel exists only in sm_90a machine code
-  if (p.arch == 90 && p.m > kWgmmaMinRows && p.m <= kWgmmaMaxRows && p.n_pad <= 8192) return plan_wgmma(p);
+  if (p.arch == 90 && p.m > kWgmmaMinRows && p.m <= kWgmmaMaxRows && (p.m > 64 || p.n_pad <= 16384)) return plan_wgmma(p);
 #endif
   if (p.m <= 16 || (p.m <= kDecodeMaxRows && p.n_pad <= 8192)) return plan_decode(p);
   GemmPlan plan{};

@@ -334,19 +334,13 @@ GemmPlan plan_wgmma(const GemmParams& p) {
   plan.row_blocks = 1;
   plan.col_blocks = (p.n_pad + kCols - 1) / kCols;
   const int kc = (int)(p.k_pad / 64);
-  // One CTA per SM, each column block cut into `split` CTAs along K. A
-  // bandwidth-bound pass is as long as its fullest wave: pick the split
-  // whose waves, each 1/split as long, add up to the least time, every CTA
-  // keeping at least two stages. (Measured: one persistent CTA per SM with
-  // equal shares of the chunk stream was slower at every M.)
+  // One CTA per SM; K is split only to give every SM a CTA. Split partials
+  // cost M·N atomics each: at M ≥ 48 splitting 224 column blocks 7 ways
+  // took 439 µs against 275 unsplit (28672 × 8192, M = 128), 11008 × 4096
+  // 117.6 (split 3) against 75.0 (bench/RESULTS.md).
   const int64_t slots = std::max(p.sm_count, 1);
   const int max_split = std::max(1, std::min(16, kc / (2 * Stage<64, false>::kChunks)));
-  int split = 1;
-  double best = 1e30;
-  for (int s = 1; s <= max_split; ++s) {
-    const double cost = (double)((plan.col_blocks * s + slots - 1) / slots) / s;
-    if (cost < best * 0.98) best = cost, split = s;
-  }
+  int split = (int)std::max<int64_t>(1, std::min<int64_t>(max_split, slots / plan.col_blocks));
   if (p.split_override > 0) split = std::min(p.split_override, kc);
   plan.chunks_per_split = (kc + split - 1) / split;
   plan.split_k = (kc + plan.chunks_per_split - 1) / plan.chunks_per_split;  // no empty splits

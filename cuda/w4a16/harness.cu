@@ -99,7 +99,8 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
   p.counters = counters;
   p.variant = std::getenv("WF_VARIANT") ? std::atoi(std::getenv("WF_VARIANT")) : 0;
   p.split_override = std::getenv("WF_SPLIT") ? std::atoi(std::getenv("WF_SPLIT")) : 0;
-  const GemmPlan plan = plan_gemm(p);
+  // WF_WGMMA=1 runs the wgmma kernel where the planner would not (M ≤ 128).
+  const GemmPlan plan = std::getenv("WF_WGMMA") && m <= kWgmmaMaxRows ? plan_wgmma(p) : plan_gemm(p);
   const bool zeroed_scratch = plan.decode || plan.hopper;  // kernels that leave their sums zeroed
   if (zeroed_scratch) p.workspace = reinterpret_cast<float*>(counters + gemm_counter_bound(m, n_pad));
   else WF_CHECK(cudaMalloc(&p.workspace, std::max<size_t>(plan.workspace_bytes, 4)));
