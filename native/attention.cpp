@@ -128,12 +128,10 @@ Napi::Value forward(const Napi::CallbackInfo& info) {
   p.window_left = (int)r.i("windowLeft", -1, 0x7fffffff);
   p.window_right = (int)r.i("windowRight", -1, 0x7fffffff);
   use_device(env, dev);
-  check_cuda(env, cudaDeviceGetAttribute(&p.sm_count, cudaDevAttrMultiProcessorCount, dev), "cudaDeviceGetAttribute", dev);
-  int major = 0, minor = 0;
-  check_cuda(env, cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev), "cudaDeviceGetAttribute", dev);
-  check_cuda(env, cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev), "cudaDeviceGetAttribute", dev);
+  const LaunchTarget target = launch_target(env, dev);
+  p.sm_count = target.sm_count;
   // arch 0 keeps every GPU on the portable mma.sync kernel.
-  p.arch = r.flag("portable") ? 0 : major * 10 + minor;
+  p.arch = r.flag("portable") ? 0 : target.arch;
   const FwdPlan plan = plan_fwd(p, r.flag("decode"), (int)r.i("splits", 0, kMaxSplits));
   p.pack_gqa = plan.pack_gqa;
   cudaStream_t stream = st->handle->stream;

@@ -105,6 +105,14 @@ void use_device(Napi::Env env, int device) {
   check_cuda(env, cudaSetDevice(device), "cudaSetDevice", -1);
 }
 
+LaunchTarget launch_target(Napi::Env env, int device) {
+  int sms = 0, major = 0, minor = 0;
+  check_cuda(env, cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "cudaDeviceGetAttribute", device);
+  check_cuda(env, cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device), "cudaDeviceGetAttribute", device);
+  check_cuda(env, cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device), "cudaDeviceGetAttribute", device);
+  return {sms, major * 10 + minor};
+}
+
 void register_errors(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorClass", Napi::Function::New(env, set_error_class, "setErrorClass"));
 }

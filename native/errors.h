@@ -23,4 +23,12 @@ void check_status(Napi::Env env, const Status& s, const char* op, int device);
 // Refuses a device that earlier hit a sticky error, then makes it current.
 void use_device(Napi::Env env, int device);
 
+// What the kernel planners read off the device: SM count and compute
+// capability as major·10 + minor (90 selects the Hopper kernels).
+struct LaunchTarget {
+  int sm_count;
+  int arch;
+};
+LaunchTarget launch_target(Napi::Env env, int device);
+
 }  // namespace wf::node

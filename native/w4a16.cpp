@@ -131,11 +131,9 @@ Napi::Value gemm(const Napi::CallbackInfo& info) {
   p.bias = optional_ptr(env, info[4], "bias", dev, (size_t)s.n * 2);
   p.out = buffer_ptr(env, info[5], "out", dev, (size_t)(p.m * s.n) * 2);
   use_device(env, dev);
-  check_cuda(env, cudaDeviceGetAttribute(&p.sm_count, cudaDevAttrMultiProcessorCount, dev), "cudaDeviceGetAttribute", dev);
-  int major = 0, minor = 0;
-  check_cuda(env, cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev), "cudaDeviceGetAttribute", dev);
-  check_cuda(env, cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev), "cudaDeviceGetAttribute", dev);
-  p.arch = major * 10 + minor;
+  const LaunchTarget target = launch_target(env, dev);
+  p.sm_count = target.sm_count;
+  p.arch = target.arch;
   const GemmPlan plan = plan_gemm(p);
   cudaStream_t stream = st->handle->stream;
   // Persistent per-stream scratch from the QuantizedWeight: counters, then

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# On the GPU machine: time decode-kernel variants (GemmParams::variant) with
-# the standalone harness. Variant 1 is the load-only probe (its
-# results are meaningless; its time is the memory ceiling of the kernel).
+# On the GPU machine: time decode-kernel variants (GemmParams::variant, see
+# gemm_decode.cu) with the standalone harness. Variants > 0 are probes whose
+# results are wrong by design; their times split the kernel's cost into
+# loads, math and the split-K meet. WF_ARCH=0 keeps sm_90 on this kernel.
+#   VARIANTS="0 1 2 3 4" SHAPES="1 8192 8192;16 8192 8192" bash scripts/w4a16-variants.sh
 cd "$(dirname "$0")/../build" || exit 1
-for v in ${VARIANTS:-0 1}; do
-  for s in "1 4096 4096" "1 8192 8192" "16 8192 8192" "1 28672 8192" "1 8192 28672"; do
-    WF_VARIANT=$v ./w4a16_harness $s 128 0 | tail -n 1
+IFS=';' read -ra shapes <<< "${SHAPES:-1 4096 4096;1 8192 8192;16 8192 8192;1 28672 8192;1 8192 28672}"
+for s in "${shapes[@]}"; do
+  for v in ${VARIANTS:-0 1}; do
+    WF_ARCH=${WF_ARCH:-0} WF_VARIANT=$v ./w4a16_harness $s 128 0 | tail -n 1
   done
 done

@@ -31,6 +31,13 @@ __device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const void* smem) 
                : "r"(s));
 }
 
+// Two 8×8 b16 matrices (lanes 0-15 address their rows): a row-major
+// [n][k] tile as the "col" B operand of one m16n8k16 mma.
+__device__ __forceinline__ void ldmatrix_x2(uint32_t (&r)[2], const void* smem) {
+  const uint32_t s = (uint32_t)__cvta_generic_to_shared(smem);
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0,%1}, [%2];" : "=r"(r[0]), "=r"(r[1]) : "r"(s));
+}
+
 // The same four matrices transposed on the way into registers: a tile
 // stored [k][n] in shared memory (V in attention: keys × head dim) arrives
 // as the "col" B operand of m16n8k16 without a transposing copy.

@@ -27,6 +27,8 @@
 
 #include "../common/launch.h"
 #include "dequant.h"
+#include "dispatch.h"
+#include "epilogue.cuh"
 #include "w4a16.h"
 
 namespace wf::w4a16 {
@@ -201,8 +203,6 @@ __global__ void __launch_bounds__(256, MT == 4 ? 1 : 2) gemm_kernel(const GemmPa
             if (r < p.m && c < p.n) fn(acc[mt][u][h][e], r, c);
           }
   };
-  const T* bias = static_cast<const T*>(p.bias);
-  T* out = static_cast<T*>(p.out);
   if (plan.split_k > 1) {
     // Each split stores its partials; the last CTA to arrive at the output
     // tile (an atomic counter) adds them and resets the counter to zero.
@@ -224,10 +224,7 @@ __global__ void __launch_bounds__(256, MT == 4 ? 1 : 2) gemm_kernel(const GemmPa
       v = s;
     });
   }
-  if (!warp_active) return;
-  each_output([&](float& v, int64_t r, int64_t c) {
-    out[r * p.n + c] = static_cast<T>(bias ? v + static_cast<float>(bias[c]) : v);
-  });
+  if (warp_active) write_output<T>(p, each_output);
 }
 
 int rows_for(int64_t m) { return m <= 16 ? 16 : m <= 32 ? 32 : 64; }
@@ -251,11 +248,6 @@ Status dispatch_rows(const GemmParams& p, const GemmPlan& plan, cudaStream_t s) 
     case 64: return run<T, ASYM, 4>(p, plan, s);
   }
   return Status::fail(Code::UnsupportedShape, "w4a16: no row-block size fits M");
-}
-
-template <typename T>
-Status dispatch_asym(const GemmParams& p, const GemmPlan& plan, cudaStream_t s) {
-  return p.zeros ? dispatch_rows<T, true>(p, plan, s) : dispatch_rows<T, false>(p, plan, s);
 }
 
 }  // namespace
@@ -302,11 +294,7 @@ Status launch_gemm(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
     return Status::fail(Code::InvalidArgument, "w4a16: split-K needs workspace and counters");
   if (plan.hopper) return p.m <= kWgmmaMaxRows ? launch_wgmma(p, plan, stream) : Status::fail(Code::InvalidArgument, "w4a16: wgmma plan for M > 128");
   if (plan.decode) return p.m <= kDecodeMaxRows ? launch_decode(p, plan, stream) : Status::fail(Code::InvalidArgument, "w4a16: decode plan for M > 64");
-  switch (p.dtype) {
-    case DType::Float16: return dispatch_asym<__half>(p, plan, stream);
-    case DType::BFloat16: return dispatch_asym<__nv_bfloat16>(p, plan, stream);
-    default: return Status::fail(Code::UnsupportedDtype, "w4a16: activations must be float16 or bfloat16");
-  }
+  return by_kind(p, [&](auto k) { return dispatch_rows<typename decltype(k)::T, decltype(k)::kAsym>(p, plan, stream); });
 }
 
 }  // namespace wf::w4a16

@@ -9,14 +9,20 @@
 //   - the CTA's 8 warps (128 columns) share one copy of x[0:M, K range] in
 //     shared memory, loaded once; rows past M are never loaded: ldmatrix
 //     addresses of rows ≥ M repeat row M-1, whose products are discarded;
+//   - the weight tile is the mma's A operand and x its B (outᵀ = W·xᵀ), so
+//     M is covered in steps of 8 rows, not 16;
 //   - weights are dequantized to (q - z), exact in 16 bits, and the group
 //     scale is applied to the fp32 accumulators once per group;
-//   - split-K across CTAs fills the GPU; the last CTA of a column block adds
-//     the partials (as in gemm.cu).
+//   - split-K across CTAs fills the GPU; on sm_90 the CTAs of a column block
+//     form a cluster and add their partials through distributed shared
+//     memory, elsewhere the last CTA to arrive adds them (epilogue.cuh).
 #include <algorithm>
+#include <atomic>
 
 #include "../common/launch.h"
 #include "dequant.h"
+#include "dispatch.h"
+#include "epilogue.cuh"
 #include "w4a16.h"
 
 namespace wf::w4a16 {
@@ -27,14 +33,18 @@ namespace {
 // per-thread cp.async ring in shared memory were both slower, and the order
 // in which chunks are read made no difference.
 constexpr int kRing = 4;
-// 16-row tiles per CTA (MT) set the register budget: 4 CTAs per SM at MT = 1,
-// 2 at MT = 2 or 4 (more accumulators).
-__host__ __device__ constexpr int ctas_per_sm(int mt) { return mt == 1 ? 4 : 2; }
-// GemmParams::variant 1 is a probe for the harness: the same loads with no
-// math, i.e. the memory ceiling of this kernel's access pattern.
-constexpr int kVariants = 2;
+// 8-row tiles of M per CTA (MT) set the register budget: 4 CTAs per SM up
+// to 16 rows, 2 above (more accumulators).
+__host__ __device__ constexpr int ctas_per_sm(int mt) { return mt <= 2 ? 4 : 2; }
+// GemmParams::variant > 0 are probes for the harness (wrong results, for
+// timing): 1 the same loads with no math, i.e. the memory ceiling of this
+// kernel's access pattern; 2 loads only and 3 the full math, both without
+// the split-K meet; 4 an empty kernel of the same grid.
+constexpr int kVariants = 5;
 int variant_of(const GemmParams& p);
 constexpr int kWarps = 8;
+// Split-K CTAs per cluster: 16 is beyond the portable 8 but H100 places it.
+constexpr int kMaxCluster = 16;
 
 // (q - z) pairs for one packed word. fp16: the high nibble of each byte is
 // read in place as 1024 + 16q and brought to q - z by one exact fma
@@ -69,14 +79,23 @@ struct Unpack<__nv_bfloat16> {
 template <typename T>
 __device__ __forceinline__ float to_float(T v) { return static_cast<float>(v); }
 
-// Shared memory: x[M][chunks·64 + 8] (16-bit).
-inline int decode_smem_bytes(int64_t m, int chunks_per_split) { return (int)(m * (chunks_per_split * 64 + 8) * 2); }
+// Shared memory: x[M][chunks·64 + 8] (16-bit), and after the loop the fp32
+// partials [8·MT][128] that a cluster sums.
+inline int decode_smem_bytes(int64_t m, int chunks_per_split, int mt) {
+  return std::max((int)(m * (chunks_per_split * 64 + 8) * 2), mt * 8 * kDecodeBlockN * 4);
+}
 
+// outᵀ = W·xᵀ: the weight tile is mma's A operand (16 columns of N as its 16
+// rows) and x the B operand (8 rows of M as its 8 columns). A thread's
+// packed word holds exactly its A fragment, and at M ≤ 8 one mma per 16×16
+// weight block does the work that two (x as A, 16 rows of which 15 are
+// padding) did before: half the tensor work and half the accumulators.
 template <typename T, bool ASYM, int MT, int V>
 __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const GemmParams p, const GemmPlan plan, int group_shift) {
   using N = Num<T>;
   using T2 = typename N::T2;
   extern __shared__ __align__(16) uint8_t smem[];
+  if constexpr (V == 4) return;
   const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
   const int g = lane / 4, t = lane % 4;
   const int m = (int)p.m;
@@ -103,6 +122,9 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
   }
 
   // x[0:M, K range] -> smem, zero past K; cp.async keeps all of it in flight.
+  // (Pieces that complete on their own mbarriers, so that a warp starts once
+  // the first has landed, were slower at every shape measured: M = 16,
+  // 8192², 32.2 µs against 30.4.)
   for (int i = tid; i < m * (krange / 8); i += 256) {
     const int r = i / (krange / 8), c = (i % (krange / 8)) * 8;
     const int64_t gk = (int64_t)kc0 * 64 + c;
@@ -113,47 +135,52 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
   ptx::cp_async_wait<0>();
   __syncthreads();
 
-  float acc[MT][2][4] = {};
+  // acc[mt][2h + e]: column nt·16 + 8h + g, row 8·mt + 2t + e.
+  float acc[MT][4] = {};
   if (active) {
-    // scale_index(grp, n) = ((grp·NT + nt)·8 + n % 8)·2 + (n % 16) / 8. Zero
-    // points are needed where B is built (column g of each n8 tile), scales
-    // where the accumulators live (columns 2t, 2t+1 of each n8 tile).
-    const int64_t zoff = (nt * 8 + g) * 2, soff = (nt * 8 + 2 * t) * 2;
+    // Scales and zero points of a column pair (n, n + 8) are adjacent
+    // (layout.h): one 32-bit load per group each.
+    const int64_t zoff = (nt * 8 + g) * 2;
     const int64_t sstride = NT * 16;  // one group further
-    // ldmatrix row addresses past M repeat row M-1 (their products are discarded).
-    const T* abase[MT];
+    // ldmatrix rows: lanes 0-7 address x rows 0-7 at k 0, lanes 8-15 the same
+    // rows at k 8, lanes 16-31 the next 8 rows. Rows past M repeat row M-1
+    // (their products land in discarded accumulators).
+    constexpr int kPairs = (MT + 1) / 2;
+    const T* bbase[kPairs];
 #pragma unroll
-    for (int mt = 0; mt < MT; ++mt) abase[mt] = xs + min(mt * 16 + lane % 16, m - 1) * x_row + (lane / 16) * 8;
+    for (int i = 0; i < kPairs; ++i)
+      bbase[i] = xs + min(16 * i + (lane / 16) * 8 + lane % 8, m - 1) * x_row + ((lane / 8) % 2) * 8;
     const int gmask = p.group_size > 0 ? p.group_size - 1 : 0x7fffffff;
 
-    float part[MT][2][4] = {};
+    float part[MT][4] = {};
     // The current group's subtrahends and scales, per column (n, n + 8). The
     // scales are loaded when the group starts and used when it ends, so the
     // load latency hides behind the group's math.
     T2 zlo[2], zhi[2];
-    float scale[2][2];  // [tile h][column 2t + c]
+    uint32_t scale;  // the pair, raw
     auto load_group = [&](int64_t grp) {
-      const T* sc = static_cast<const T*>(p.scales) + grp * sstride + soff;
+      scale = ptx::ldg_nc_u1(static_cast<const T*>(p.scales) + grp * sstride + zoff);
+      float z[2] = {8.f, 8.f};
+      if constexpr (ASYM) {
+        const T2 zz = N::pair(ptx::ldg_nc_u1(static_cast<const T*>(p.zeros) + grp * sstride + zoff));
+        z[0] = to_float(zz.x), z[1] = to_float(zz.y);
+      }
 #pragma unroll
       for (int h = 0; h < 2; ++h) {
-        float z = 8.f;
-        if constexpr (ASYM) z = to_float(static_cast<const T*>(p.zeros)[grp * sstride + zoff + h]);
-        zlo[h] = N::splat(static_cast<T>((N::kMagic == 0x6400u ? 1024.f : 128.f) + z));
-        zhi[h] = N::splat(static_cast<T>(64.f + z));
-        scale[h][0] = to_float(sc[h]);
-        scale[h][1] = to_float(sc[2 + h]);
+        zlo[h] = N::splat(static_cast<T>((N::kMagic == 0x6400u ? 1024.f : 128.f) + z[h]));
+        zhi[h] = N::splat(static_cast<T>(64.f + z[h]));
       }
     };
     auto flush = [&]() {
+      const T2 s = N::pair(scale);
+      const float s0 = to_float(s.x), s1 = to_float(s.y);
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-        for (int h = 0; h < 2; ++h)
-#pragma unroll
-          for (int e = 0; e < 4; ++e) {
-            acc[mt][h][e] = fmaf(scale[h][e & 1], part[mt][h][e], acc[mt][h][e]);
-            part[mt][h][e] = 0.f;
-          }
+        for (int i = 0; i < 4; ++i) {
+          acc[mt][i] = fmaf(i < 2 ? s0 : s1, part[mt][i], acc[mt][i]);
+          part[mt][i] = 0.f;
+        }
     };
     int64_t grp = ((int64_t)kc0 * 64) >> group_shift;
     load_group(grp);
@@ -165,12 +192,19 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
         const uint32_t word = j == 0 ? wq.x : j == 1 ? wq.y : j == 2 ? wq.z : wq.w;
         uint32_t b[2][2];
         Unpack<T>::word(word, zlo, zhi, b);
+        const uint32_t a[4] = {b[0][0], b[1][0], b[0][1], b[1][1]};
 #pragma unroll
-        for (int mt = 0; mt < MT; ++mt) {
-          uint32_t af[4];
-          ptx::ldmatrix_x4(af, abase[mt] + col + j * 16);
-          ptx::mma_16816<T>(part[mt][0], af, b[0]);
-          ptx::mma_16816<T>(part[mt][1], af, b[1]);
+        for (int i = 0; i < kPairs; ++i) {
+          if constexpr (MT == 1) {
+            uint32_t xf[2];
+            ptx::ldmatrix_x2(xf, bbase[0] + col + j * 16);
+            ptx::mma_16816<T>(part[0], a, xf);
+          } else {
+            uint32_t xf[4];
+            ptx::ldmatrix_x4(xf, bbase[i] + col + j * 16);
+            ptx::mma_16816<T>(part[2 * i], a, {xf[0], xf[1]});
+            ptx::mma_16816<T>(part[2 * i + 1], a, {xf[2], xf[3]});
+          }
         }
         const int k_next = kc * 64 + 16 * j + 16;
         if ((k_next & gmask) == 0 || k_next == kc1 * 64) {
@@ -180,7 +214,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
         }
       }
     };
-    uint32_t sink = 0;  // variant 1 (load-only probe) keeps its loads alive through this
+    uint32_t sink = 0;  // the load-only probes keep their loads alive through this
     for (int base = kc0; base < kc1; base += kRing) {
 #pragma unroll
       for (int i = 0; i < kRing; ++i) {
@@ -188,79 +222,148 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
         if (kc >= kc1) break;
         const uint4 wq = ring[i];
         if (kc + kRing < kc1) ring[i] = fetch(kc + kRing);
-        if constexpr (V == 1) sink ^= wq.x ^ wq.y ^ wq.z ^ wq.w;
+        if constexpr (V == 1 || V == 2) sink ^= wq.x ^ wq.y ^ wq.z ^ wq.w;
         else process(kc, wq);
       }
     }
-    if constexpr (V == 1) acc[0][0][0] = __uint_as_float(sink & 0x3fffffffu) * 0.f;
+    if constexpr (V == 1 || V == 2) acc[0][0] = __uint_as_float(sink & 0x3fffffffu) * 0.f;
   }
 
-  // Accumulator e of (mt, h): row 16·mt + g + 8·(e ≥ 2), column nt·16 + 8h + 2t + (e & 1).
-  const T* bias = static_cast<const T*>(p.bias);
-  T* out = static_cast<T*>(p.out);
-  const int64_t c0 = nt * 16 + 2 * t;
+  const int64_t n0 = nt * 16 + g;
   // Calls fn(acc element, row, column) for every element inside [M, N].
   auto each_output = [&](auto&& fn) {
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-      for (int h = 0; h < 2; ++h)
-#pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          const int r = mt * 16 + g + (e >= 2 ? 8 : 0);
-          const int64_t c = c0 + 8 * h + (e & 1);
-          if (r < m && c < p.n) fn(acc[mt][h][e], r, c);
-        }
+      for (int i = 0; i < 4; ++i) {
+        const int r = mt * 8 + 2 * t + (i & 1);
+        const int64_t c = n0 + 8 * (i / 2);
+        if (r < m && c < p.n) fn(acc[mt][i], r, c);
+      }
   };
-  if (plan.split_k > 1) {
-    // The split partials meet in a zeroed fp32 workspace [M][N] through
-    // fire-and-forget atomic adds (RED: no round trip). The last CTA of the
-    // column block reads the sums, writes the output, and leaves workspace
-    // and counter zero for the next call. (Summing split_k stored partials
-    // instead costs the last CTA split_k dependent L2 round trips: ~10 µs.)
-    if (active) each_output([&](float& v, int r, int64_t c) { atomicAdd(p.workspace + r * p.n + c, v); });
-    __threadfence();
-    __syncthreads();
-    __shared__ int arrived;
-    int32_t* counter = p.counters + blockIdx.y;
-    if (tid == 0) arrived = atomicAdd(counter, 1);
-    __syncthreads();
-    if (arrived != plan.split_k - 1) return;
-    __threadfence();
-    if (tid == 0) *counter = 0;
-    if (!active) return;
-    each_output([&](float& v, int r, int64_t c) {
-      float* w = p.workspace + r * p.n + c;
-      v = __ldcg(w);
-      __stcg(w, 0.f);
-    });
+  if (V < 2 && plan.cluster) {
+    __syncthreads();  // x is no longer read: its space takes the partials
+    meet_in_cluster<T>(p, plan.split_k, reinterpret_cast<float*>(smem), kDecodeBlockN,
+                       (int64_t)blockIdx.y * kDecodeBlockN, each_output);
+    return;
   }
-  if (!active) return;
-  each_output([&](float& v, int r, int64_t c) {
-    out[r * p.n + c] = static_cast<T>(bias ? v + to_float(bias[c]) : v);
-  });
+  // Groups of a column's accumulators for the split-K sums (epilogue.cuh).
+  auto each_sum = [&](auto&& fn) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int64_t c = n0 + 8 * h;
+      if (c >= p.n) continue;
+      if constexpr (MT == 1) {
+        float unused = 0.f;
+        fn(acc[0][2 * h], acc[0][2 * h + 1], unused, unused, 2, 4 * t, c);
+      } else {
+#pragma unroll
+        for (int i = 0; i < MT / 2; ++i)
+          if (16 * i < m) fn(acc[2 * i][2 * h], acc[2 * i][2 * h + 1], acc[2 * i + 1][2 * h], acc[2 * i + 1][2 * h + 1], 4, 16 * i + 4 * t, c);
+      }
+    }
+  };
+  if (V < 2 && plan.split_k > 1 &&
+      !meet_splits(p, p.counters + blockIdx.y, plan.split_k, active, tid == 0, each_sum, [] { __syncthreads(); }))
+    return;
+  if (active) write_output<T>(p, each_output);
+}
+
+// A launch whose CTAs along z (the split-K CTAs of a column block) form one
+// cluster; sizes above 8 are non-portable and need the kernel's opt-in.
+struct ZClusterLaunch {
+  cudaLaunchConfig_t cfg{};
+  cudaLaunchAttribute attr{};
+  template <typename Kernel>
+  ZClusterLaunch(Kernel kernel, dim3 grid, int smem, cudaStream_t stream) {
+    cfg.gridDim = grid;
+    cfg.blockDim = dim3(256);
+    cfg.dynamicSmemBytes = (size_t)smem;
+    cfg.stream = stream;
+    attr.id = cudaLaunchAttributeClusterDimension;
+    attr.val.clusterDim.x = 1, attr.val.clusterDim.y = 1, attr.val.clusterDim.z = grid.z;
+    cfg.attrs = &attr;
+    cfg.numAttrs = 1;
+    if (grid.z > 8) cudaFuncSetAttribute(kernel, cudaFuncAttributeNonPortableClusterSizeAllowed, 1);
+  }
+  ZClusterLaunch(const ZClusterLaunch&) = delete;  // cfg points into it
+};
+
+// How many clusters of `size` CTAs of this kernel the GPU holds at once.
+template <typename T, bool ASYM, int MT, int V>
+int active_clusters(int size, int smem) {
+  if (!allow_max_smem<decode_kernel<T, ASYM, MT, V>>().ok()) return 0;
+  const ZClusterLaunch l(decode_kernel<T, ASYM, MT, V>, dim3(1, 1, (unsigned)size), smem, nullptr);
+  int n = 0;
+  if (cudaOccupancyMaxActiveClusters(&n, decode_kernel<T, ASYM, MT, V>, &l.cfg) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return 0;
+  }
+  return n;
 }
 
 template <typename T, bool ASYM, int MT, int V>
 Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   auto kernel = decode_kernel<T, ASYM, MT, V>;
-  const int smem = decode_smem_bytes(p.m, plan.chunks_per_split);
+  const int smem = decode_smem_bytes(p.m, plan.chunks_per_split, MT);
   if (Status st = allow_max_smem<decode_kernel<T, ASYM, MT, V>>(); !st.ok()) return st;
   const int shift = p.group_size > 0 ? __builtin_ctz((unsigned)p.group_size) : 30;
-  dim3 grid(1, (unsigned)plan.col_blocks, (unsigned)plan.split_k);
+  const dim3 grid(1, (unsigned)plan.col_blocks, (unsigned)plan.split_k);
+  if (plan.cluster) {
+    const ZClusterLaunch l(kernel, grid, smem, stream);
+    if (cudaLaunchKernelEx(&l.cfg, kernel, p, plan, shift) == cudaSuccess) return check_launch("w4a16 decode gemm");
+    // A cluster this GPU cannot place: meet through the scratch instead.
+    (void)cudaGetLastError();
+    GemmPlan flat = plan;
+    flat.cluster = false;
+    kernel<<<grid, 256, smem, stream>>>(p, flat, shift);
+    return check_launch("w4a16 decode gemm");
+  }
   kernel<<<grid, 256, smem, stream>>>(p, plan, shift);
   return check_launch("w4a16 decode gemm");
 }
 
 int variant_of(const GemmParams& p) { return p.variant > 0 && p.variant < kVariants ? p.variant : 0; }
 
+// Clusters of `size` CTAs that the GPU holds at once: an occupancy query,
+// cached for the process per (MT, size, CTAs resident per SM), which is all
+// it depends on for one GPU model.
+int cluster_capacity(int mt, int size, int smem) {
+  const int resident = std::max(1, std::min(ctas_per_sm(mt), 227 * 1024 / (smem + 1024)));
+  static std::atomic<int> cache[4][kMaxCluster + 1][5];  // capacity + 1; 0: not asked yet
+  const int mi = mt == 1 ? 0 : mt == 2 ? 1 : mt == 4 ? 2 : 3;
+  std::atomic<int>& c = cache[mi][size][resident];
+  if (const int v = c.load(std::memory_order_relaxed)) return v - 1;
+  const int n = mt == 1   ? active_clusters<__half, false, 1, 0>(size, smem)
+                : mt == 2 ? active_clusters<__half, false, 2, 0>(size, smem)
+                : mt == 4 ? active_clusters<__half, false, 4, 0>(size, smem)
+                          : active_clusters<__half, false, 8, 0>(size, smem);
+  c.store(n + 1, std::memory_order_relaxed);
+  return n;
+}
+
+// On sm_90 a column block's split-K CTAs meet in a cluster when the GPU
+// holds all the grid's clusters at once, or when the grid runs in several
+// waves anyway. H100, harness, µs, clusters against the meet through the
+// scratch: 28672 × 8192 M = 1 (2 splits) 56.4 / 58.8, M = 16 (7 splits, 3
+// waves) 82.0 / 84.7; 11008 × 4096 M = 1 18.1 / 18.5. But 64 clusters of 8
+// do not fit at once (62 do): 8192² M = 1 in clusters took 27.8 µs against
+// 21.8, a second wave; one split fewer so that they fit tied (22.6 / 22.1).
+void choose_cluster(GemmPlan& plan, int64_t m, int mt, int64_t slots) {
+  const int s = plan.split_k;
+  if (s < 2 || s > kMaxCluster) return;
+  plan.cluster = plan.col_blocks * s > slots ||
+                 plan.col_blocks <= cluster_capacity(mt, s, decode_smem_bytes(m, plan.chunks_per_split, mt));
+}
+
 }  // namespace
 
 GemmPlan plan_decode(const GemmParams& p) {
   GemmPlan plan{};
   plan.decode = true;
-  plan.rows_per_block = p.m <= 16 ? 16 : p.m <= 32 ? 32 : 64;
-  const int cps_slots = ctas_per_sm(plan.rows_per_block / 16);
+  plan.rows_per_block = p.m <= 8 ? 8 : p.m <= 16 ? 16 : p.m <= 32 ? 32 : 64;
+  const int mt = plan.rows_per_block / 8;
+  const int cps_slots = ctas_per_sm(mt);
   plan.row_blocks = 1;
   plan.col_blocks = (p.n_pad / 16 + kWarps - 1) / kWarps;
   const int kc = (int)(p.k_pad / 64);
@@ -269,7 +372,7 @@ GemmPlan plan_decode(const GemmParams& p) {
   const int64_t slots = cps_slots * (int64_t)std::max(p.sm_count, 1);
   int split = (int)std::max<int64_t>(1, std::min<int64_t>(slots / plan.col_blocks, kc / 4));
   // x (and a shared-memory ring) must leave room for those CTAs (227 KB per SM).
-  while (split < kc && decode_smem_bytes(p.m, (kc + split - 1) / split) > 227 * 1024 / cps_slots - 1024) ++split;
+  while (split < kc && decode_smem_bytes(p.m, (kc + split - 1) / split, mt) > 227 * 1024 / cps_slots - 1024) ++split;
   // If shared memory forced the grid past one wave, fill whole waves: a
   // partial last wave costs a full wave's time (measured: 9 splits of 64
   // column blocks, 1.09 waves, 93 µs; 16 splits, 2 waves, 69 µs).
@@ -280,9 +383,12 @@ GemmPlan plan_decode(const GemmParams& p) {
   if (p.split_override > 0) split = std::min(p.split_override, kc);
   plan.chunks_per_split = (kc + split - 1) / split;
   plan.split_k = (kc + plan.chunks_per_split - 1) / plan.chunks_per_split;
+#ifdef WARPFORGE_SM90A  // cluster code exists only in this build's sm_90 machine code
+  if (p.arch >= 90) choose_cluster(plan, p.m, mt, slots);
+#endif
   // Workspace and counters come zeroed from the caller's scratch (see
   // gemm_scratch_bytes) and are left zeroed.
-  plan.workspace_bytes = plan.split_k > 1 ? (size_t)p.m * p.n * sizeof(float) : 0;
+  plan.workspace_bytes = plan.split_k > 1 ? (size_t)gemm_sum_rows(p.m) * p.n * sizeof(float) : 0;
   plan.counters = plan.split_k > 1 ? plan.col_blocks : 0;
   return plan;
 }
@@ -292,6 +398,9 @@ Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
   switch (variant_of(p)) {
     case 0: return run<T, ASYM, MT, 0>(p, plan, stream);
     case 1: return run<T, ASYM, MT, 1>(p, plan, stream);
+    case 2: return run<T, ASYM, MT, 2>(p, plan, stream);
+    case 3: return run<T, ASYM, MT, 3>(p, plan, stream);
+    case 4: return run<T, ASYM, MT, 4>(p, plan, stream);
   }
   return Status::fail(Code::InvalidArgument, "w4a16 decode: unknown variant");
 }
@@ -299,20 +408,26 @@ Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
 template <typename T, bool ASYM>
 Status run_rows(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   switch (plan.rows_per_block) {
-    case 16: return run_variant<T, ASYM, 1>(p, plan, stream);
-    case 32: return run_variant<T, ASYM, 2>(p, plan, stream);
-    case 64: return run_variant<T, ASYM, 4>(p, plan, stream);
+    case 8: return run_variant<T, ASYM, 1>(p, plan, stream);
+    case 16: return run_variant<T, ASYM, 2>(p, plan, stream);
+    case 32: return run_variant<T, ASYM, 4>(p, plan, stream);
+    case 64: return run_variant<T, ASYM, 8>(p, plan, stream);
   }
   return Status::fail(Code::UnsupportedShape, "w4a16 decode: M must be at most 64");
 }
 
-Status launch_decode(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
-  switch (p.dtype) {
-    case DType::Float16: return p.zeros ? run_rows<__half, true>(p, plan, stream) : run_rows<__half, false>(p, plan, stream);
-    case DType::BFloat16:
-      return p.zeros ? run_rows<__nv_bfloat16, true>(p, plan, stream) : run_rows<__nv_bfloat16, false>(p, plan, stream);
-    default: return Status::fail(Code::UnsupportedDtype, "w4a16: activations must be float16 or bfloat16");
+int decode_active_clusters(const GemmParams& p, const GemmPlan& plan, int size) {
+  const int smem = decode_smem_bytes(p.m, plan.chunks_per_split, plan.rows_per_block / 8);
+  switch (plan.rows_per_block) {
+    case 8: return active_clusters<__half, false, 1, 0>(size, smem);
+    case 16: return active_clusters<__half, false, 2, 0>(size, smem);
+    case 32: return active_clusters<__half, false, 4, 0>(size, smem);
+    default: return active_clusters<__half, false, 8, 0>(size, smem);
   }
+}
+
+Status launch_decode(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
+  return by_kind(p, [&](auto k) { return run_rows<typename decltype(k)::T, decltype(k)::kAsym>(p, plan, stream); });
 }
 
 }  // namespace wf::w4a16

@@ -17,14 +17,15 @@
 //         16-byte load per thread; each 32-bit word dequantizes (lop3 magic,
 //         (q - z)·s in 16 bits, the bits dequantize() gives) into the four
 //         A registers of one k16 step.
-//   split-K partials meet in a zeroed fp32 workspace through RED atomics;
-//   the last CTA of a column block writes the output (as gemm_decode.cu).
+//   split-K partials meet in the zeroed workspace (epilogue.cuh: meet_splits).
 #include <algorithm>
 
 #include "../common/launch.h"
 #include "../common/mbarrier.h"
 #include "../common/wgmma.h"
 #include "dequant.h"
+#include "dispatch.h"
+#include "epilogue.cuh"
 #include "w4a16.h"
 
 namespace wf::w4a16 {
@@ -57,7 +58,6 @@ struct Stage {
 // A stage: up to kChunks 64-wide K chunks of the CTA's column block.
 struct StageRef {
   int kc, chunks;
-  bool last;  // the CTA's last stage
 };
 
 // The CTA's stages: column block blockIdx.x, K chunks [kc, kc_end).
@@ -70,7 +70,6 @@ struct StageCursor {
     r.kc = kc;
     r.chunks = kc_end - kc < kChunks ? kc_end - kc : kChunks;
     kc += r.chunks;
-    r.last = kc == kc_end;
     return r;
   }
 };
@@ -167,24 +166,17 @@ __global__ void __launch_bounds__(kThreads, 1) wgmma_kernel(const GemmParams p, 
   asm volatile("setmaxnreg.inc.sync.aligned.u32 224;");
   const int warp = tid / 32 - 4, lane = tid % 32;
   const int g = lane / 4, t = lane % 4;
-  const int m = (int)p.m;
-  const T* bias = static_cast<const T*>(p.bias);
-  T* out = static_cast<T*>(p.out);
   // A stage's wgmmas accumulate into kChains independent sets (summed at
-  // the end of a column block), so they pipeline instead of each waiting
-  // for the last: at small M a wgmma is all latency.
+  // the end), so they pipeline instead of each waiting for the last.
   constexpr int kChains = kTok <= 64 ? 2 : 1;
   float acc[kChains][kTok / 2];
-  auto zero = [&]() {
 #pragma unroll
-    for (int ch = 0; ch < kChains; ++ch)
+  for (int ch = 0; ch < kChains; ++ch)
 #pragma unroll
-      for (int i = 0; i < kTok / 2; ++i) acc[ch][i] = 0.f;
-  };
+    for (int i = 0; i < kTok / 2; ++i) acc[ch][i] = 0.f;
   // Tiles exist for the whole warpgroup or for none of it (N_pad % 64 == 0).
   const bool live = warp / 4 * 4 < tiles;
 
-  zero();
   using Frags = uint32_t[S::kChunks][4][4];
   // Waits for stage i and dequantizes it into a.
   auto prepare = [&](int i, const StageRef& r, Frags& a) {
@@ -251,52 +243,41 @@ __global__ void __launch_bounds__(kThreads, 1) wgmma_kernel(const GemmParams p, 
     for (int ch = 0; ch < kChains; ++ch) wgmma::pin(acc[ch]);
     __syncwarp();
     if (lane == 0) mbarrier::arrive(empty + buf);
-    if (!r.last) continue;
+  }
 
-    // The CTA's last stage: its part of the column block is done.
 #pragma unroll
-    for (int ch = 1; ch < kChains; ++ch)
+  for (int ch = 1; ch < kChains; ++ch)
 #pragma unroll
-      for (int e = 0; e < kTok / 2; ++e) acc[0][e] += acc[ch][e];
-    // acc[0][4·n8 + e]: weight column (nt0 + warp)·16 + g + 8·(e ≥ 2), token n8·8 + 2t + (e & 1).
-    const int64_t c0 = (nt0 + warp) * 16 + g;
-    auto each_output = [&](auto&& fn) {
+    for (int e = 0; e < kTok / 2; ++e) acc[0][e] += acc[ch][e];
+  // acc[0][4·n8 + e]: weight column (nt0 + warp)·16 + g + 8·(e ≥ 2), token n8·8 + 2t + (e & 1).
+  const int64_t c0 = (nt0 + warp) * 16 + g;
+  auto each_output = [&](auto&& fn) {
 #pragma unroll
-      for (int e = 0; e < kTok / 2; ++e) {
-        const int row = (e / 4) * 8 + 2 * t + (e & 1);
-        const int64_t c = c0 + ((e & 2) ? 8 : 0);
-        if (row < m && c < p.n) fn(acc[0][e], row, c);
-      }
-    };
-    bool write = live;
-    if (plan.split_k > 1) {
-      // The parts meet in a zeroed fp32 workspace [M][N] through
-      // fire-and-forget atomic adds (RED); the last CTA to arrive reads the
-      // sums, writes the output, and leaves workspace and counter zero.
-      if (live) each_output([&](float& v, int row, int64_t c) { atomicAdd(p.workspace + row * p.n + c, v); });
-      __threadfence();
-      asm volatile("bar.sync 1, 256;" ::: "memory");  // consumers only: the producer has its own loop
-      __shared__ int arrived;
-      int32_t* counter = p.counters + col;
-      if (tid == 128) arrived = atomicAdd(counter, 1);
-      asm volatile("bar.sync 1, 256;" ::: "memory");
-      write = live && arrived == plan.split_k - 1;
-      if (arrived == plan.split_k - 1) {
-        __threadfence();
-        if (tid == 128) *counter = 0;
-        if (write)
-          each_output([&](float& v, int row, int64_t c) {
-            float* w = p.workspace + row * p.n + c;
-            v = __ldcg(w);
-            __stcg(w, 0.f);
-          });
+    for (int e = 0; e < kTok / 2; ++e) {
+      const int row = (e / 4) * 8 + 2 * t + (e & 1);
+      const int64_t c = c0 + ((e & 2) ? 8 : 0);
+      if (row < p.m && c < p.n) fn(acc[0][e], row, c);
+    }
+  };
+  // Groups of a column's accumulators for the split-K sums (epilogue.cuh):
+  // 8-row tiles 2i and 2i + 1 of column c0 + 8h.
+  auto each_sum = [&](auto&& fn) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int64_t c = c0 + 8 * h;
+      if (c >= p.n) continue;
+#pragma unroll
+      for (int i = 0; i < kTok / 16; ++i) {
+        float* e = acc[0] + 8 * i + 2 * h;
+        if (16 * i < p.m) fn(e[0], e[1], e[4], e[5], 4, 16 * i + 4 * t, c);
       }
     }
-    if (write)
-      each_output([&](float& v, int row, int64_t c) {
-        out[row * p.n + c] = static_cast<T>(bias ? v + static_cast<float>(bias[c]) : v);
-      });
-  }
+  };
+  // Consumers only meet: the producer warpgroup has left.
+  if (plan.split_k > 1 && !meet_splits(p, p.counters + col, plan.split_k, live, tid == 128, each_sum,
+                                       [] { asm volatile("bar.sync 1, 256;" ::: "memory"); }))
+    return;
+  if (live) write_output<T>(p, each_output);
 #endif
 }
 
@@ -345,18 +326,13 @@ GemmPlan plan_wgmma(const GemmParams& p) {
   plan.chunks_per_split = (kc + split - 1) / split;
   plan.split_k = (kc + plan.chunks_per_split - 1) / plan.chunks_per_split;  // no empty splits
   // Split partials meet in the caller's zeroed scratch (left zeroed).
-  plan.workspace_bytes = plan.split_k > 1 ? (size_t)p.m * p.n * sizeof(float) : 0;
+  plan.workspace_bytes = plan.split_k > 1 ? (size_t)gemm_sum_rows(p.m) * p.n * sizeof(float) : 0;
   plan.counters = plan.split_k > 1 ? plan.col_blocks : 0;
   return plan;
 }
 
 Status launch_wgmma(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
-  switch (p.dtype) {
-    case DType::Float16: return p.zeros ? run_tokens<__half, true>(p, plan, stream) : run_tokens<__half, false>(p, plan, stream);
-    case DType::BFloat16:
-      return p.zeros ? run_tokens<__nv_bfloat16, true>(p, plan, stream) : run_tokens<__nv_bfloat16, false>(p, plan, stream);
-    default: return Status::fail(Code::UnsupportedDtype, "w4a16: activations must be float16 or bfloat16");
-  }
+  return by_kind(p, [&](auto k) { return run_tokens<typename decltype(k)::T, decltype(k)::kAsym>(p, plan, stream); });
 }
 
 }  // namespace wf::w4a16

@@ -16,11 +16,15 @@
 #include <cuda_fp16.h>
 
 #include "../common/harness.h"
+#include "../tensor/spin.h"
 
 #include "w4a16.h"
 
 using namespace wf;
 using namespace wf::w4a16;
+namespace wf::w4a16 {
+int decode_active_clusters(const GemmParams& p, const GemmPlan& plan, int size);  // gemm_decode.cu
+}
 
 
 static void check_status(const Status& s, const char* what) {
@@ -54,6 +58,53 @@ __global__ void reference_gemm(const __half* x, const __half* w, float* out, int
   double s = 0;
   for (int64_t j = 0; j < k; ++j) s += (double)__half2float(x[r * k + j]) * (double)__half2float(w[c * k + j]);
   out[i] = (float)s;
+}
+
+// Reads n 16-byte words once (evict-first, as the GEMM does), 4 in flight per thread.
+__global__ void read_words(const uint4* p, int64_t n, __half* sink) {
+  uint64_t policy;
+  asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
+  uint32_t acc = 0;
+  const int64_t stride = (int64_t)gridDim.x * blockDim.x;
+  int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  for (; i + 3 * stride < n; i += 4 * stride) {
+    uint4 v[4];
+#pragma unroll
+    for (int j = 0; j < 4; ++j)
+      asm volatile("ld.global.nc.L1::no_allocate.L2::cache_hint.v4.u32 {%0,%1,%2,%3}, [%4], %5;"
+                   : "=r"(v[j].x), "=r"(v[j].y), "=r"(v[j].z), "=r"(v[j].w) : "l"(p + i + j * stride), "l"(policy));
+#pragma unroll
+    for (int j = 0; j < 4; ++j) acc ^= v[j].x ^ v[j].y ^ v[j].z ^ v[j].w;
+  }
+  for (; i < n; i += stride) acc ^= p[i].x;
+  if (acc == 0x12345678u) sink[0] = __half(1.f);
+}
+
+// Median µs of 50 back-to-back launches of launch(iteration), after 10 warm-up
+// ones. A spin kernel holds the stream while the host queues them, so the
+// events time the GPU, not the host's launch rate.
+template <typename Launch>
+static double median_us(Launch&& launch) {
+  constexpr int kWarm = 10, kIters = 50;
+  for (int it = 0; it < kWarm; ++it) launch(it);
+  std::vector<cudaEvent_t> ev(kIters + 1);
+  for (auto& e : ev) WF_CHECK(cudaEventCreate(&e));
+  check_status(launch_spin(2'000'000, 0), "spin");
+  for (int it = kWarm; it < kWarm + kIters; ++it) {
+    WF_CHECK(cudaEventRecord(ev[it - kWarm]));
+    launch(it);
+  }
+  WF_CHECK(cudaEventRecord(ev[kIters]));
+  WF_CHECK(cudaEventSynchronize(ev[kIters]));
+  std::vector<float> ms;
+  for (int i = 0; i < kIters; ++i) {
+    float t = 0;
+    WF_CHECK(cudaEventElapsedTime(&t, ev[i], ev[i + 1]));
+    ms.push_back(t);
+  }
+  for (auto& e : ev) cudaEventDestroy(e);
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2] * 1e3;
 }
 
 struct Weights {
@@ -101,6 +152,11 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
   p.split_override = std::getenv("WF_SPLIT") ? std::atoi(std::getenv("WF_SPLIT")) : 0;
   // WF_WGMMA=1 runs the wgmma kernel where the planner would not (M ≤ 128).
   const GemmPlan plan = std::getenv("WF_WGMMA") && m <= kWgmmaMaxRows ? plan_wgmma(p) : plan_gemm(p);
+  if (plan.decode && std::getenv("WF_CLUSTERS")) {
+    std::printf("clusters held at once (M=%lld, %d chunks/CTA):", (long long)m, plan.chunks_per_split);
+    for (int size : {1, 2, 4, 8, 16}) std::printf("  %d: %d", size, decode_active_clusters(p, plan, size));
+    std::printf("\n");
+  }
   const bool zeroed_scratch = plan.decode || plan.hopper;  // kernels that leave their sums zeroed
   if (zeroed_scratch) p.workspace = reinterpret_cast<float*>(counters + gemm_counter_bound(m, n_pad));
   else WF_CHECK(cudaMalloc(&p.workspace, std::max<size_t>(plan.workspace_bytes, 4)));
@@ -125,33 +181,21 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
   }
   const double rel = std::sqrt(num / std::max(den, 1e-30));
 
-  // Time.
-  // Back to back, as a model's layers run: all launches queued, one sync.
-  constexpr int kWarm = 10, kIters = 50;
-  std::vector<cudaEvent_t> ev(kIters + 1);
-  for (auto& e : ev) WF_CHECK(cudaEventCreate(&e));
-  for (int it = 0; it < kWarm + kIters; ++it) {
+  const double med_us = median_us([&](int it) {
     const Weights& w = ws[it % sets];
     p.w = w.w; p.scales = w.scales; p.zeros = w.zeros;
-    if (it >= kWarm) WF_CHECK(cudaEventRecord(ev[it - kWarm]));
     check_status(launch_gemm(p, plan, 0), "gemm");
-  }
-  WF_CHECK(cudaEventRecord(ev[kIters]));
-  WF_CHECK(cudaEventSynchronize(ev[kIters]));
-  std::vector<float> ms;
-  for (int i = 0; i < kIters; ++i) {
-    float t = 0;
-    WF_CHECK(cudaEventElapsedTime(&t, ev[i], ev[i + 1]));
-    ms.push_back(t);
-  }
-  for (auto& e : ev) cudaEventDestroy(e);
-  std::sort(ms.begin(), ms.end());
-  const double med_us = ms[ms.size() / 2] * 1e3;
+  });
+  // The same bytes read by a plain streaming kernel: this size's ceiling.
+  const double read_us = median_us([&](int it) {
+    const Weights& w = ws[it % sets];
+    read_words<<<prop.multiProcessorCount * 4, 512>>>(reinterpret_cast<const uint4*>(w.w), wbytes / 16, out);
+  });
   const double gbps = (wbytes + sbytes * (asym ? 2 : 1) + (m * k + m * n) * 2) / (med_us * 1e-6) / 1e9;
-  std::printf("%s v%d M=%-4lld N=%-6lld K=%-6lld g=%-3d %s  split=%-2d grid=%lldx%lldx%d  rel=%.2e max=%.2e  %8.1f us  %6.0f GB/s  %3.0f%% copy%s\n",
-              plan.hopper ? "wgmma " : plan.decode ? "decode" : "tiled ", p.variant, (long long)m, (long long)n, (long long)k, gs, asym ? "asym" : "sym ", plan.split_k, (long long)plan.row_blocks,
+  std::printf("%s v%d M=%-4lld N=%-6lld K=%-6lld g=%-3d %s  split=%-2d grid=%lldx%lldx%d  rel=%.2e max=%.2e  %8.1f us  %6.0f GB/s  %3.0f%% copy  (read %.1f us)%s\n",
+              plan.hopper ? "wgmma  " : plan.cluster ? "decode+" : plan.decode ? "decode " : "tiled  ", p.variant, (long long)m, (long long)n, (long long)k, gs, asym ? "asym" : "sym ", plan.split_k, (long long)plan.row_blocks,
               (long long)plan.col_blocks, plan.split_k, rel, max_abs, med_us, gbps, 100 * gbps / copy_gbps,
-              rel < 1e-3 ? "" : "  <-- FAIL");
+              read_us, rel < 1e-3 ? "" : "  <-- FAIL");
   for (auto& w : ws) { cudaFree(w.w); cudaFree(w.scales); cudaFree(w.zeros); }
   cudaFree(x); cudaFree(out); cudaFree(deq); cudaFree(ref); cudaFree(counters); if (!zeroed_scratch) cudaFree(p.workspace);
   return rel;

@@ -37,7 +37,8 @@ struct GemmParams {
 struct GemmPlan {
   bool decode;            // M ≤ kDecodeMaxRows: the streaming kernel (gemm_decode.cu)
   bool hopper;            // sm_90, mid-size M: the wgmma kernel (gemm_wgmma.cu)
-  int rows_per_block;     // 16, 32 or 64
+  bool cluster;           // decode, sm_90: split-K CTAs meet in a cluster (no scratch)
+  int rows_per_block;     // tiled/wgmma: 16, 32, 64 or 128; decode: 8, 16, 32 or 64
   int64_t row_blocks;
   int64_t col_blocks;     // of kGemmBlockN columns
   int split_k;            // CTAs sharing one output tile along K
@@ -52,16 +53,21 @@ constexpr int kDecodeBlockN = 128;      // columns per CTA, decode kernel
 constexpr int kDecodeMaxRows = 64;      // M up to this runs on the decode kernel
 constexpr int kWgmmaMinRows = 32;       // on sm_90, kWgmmaMinRows < M ≤ kWgmmaMaxRows runs on the
 constexpr int kWgmmaMaxRows = 128;      // wgmma kernel (for N_pad ≤ 8192: plan_gemm)
-// Upper bound of plan.counters for any M ≤ m: what a caller allocates once.
+// Upper bound of plan.counters for any M ≤ m: what a caller allocates once,
+// rounded to 4 so that the sums after the counters are 16-byte aligned.
 inline int64_t gemm_counter_bound(int64_t m, int64_t n_pad) {
   const int64_t tiled = ((m + 15) / 16) * ((n_pad + kGemmBlockN - 1) / kGemmBlockN);
   const int64_t decode = (n_pad + kDecodeBlockN - 1) / kDecodeBlockN;
-  return tiled > decode ? tiled : decode;
+  return ((tiled > decode ? tiled : decode) + 3) / 4 * 4;
 }
+// Rows of the split-K sums: M rounded to 16 (epilogue.cuh: sum_slot).
+WF_HD int64_t gemm_sum_rows(int64_t m) { return (m + 15) / 16 * 16; }
 // The caller's persistent, zero-initialised scratch for GEMMs of up to m rows
-// (one per stream): counters, then the decode and wgmma kernels' [M ≤ 128][N_pad] fp32 sums.
+// (one per stream): counters, then the decode and wgmma kernels' fp32 sums
+// [N_pad][M rounded to 16 ≤ 128].
 inline size_t gemm_scratch_bytes(int64_t m, int64_t n_pad) {
-  return (size_t)(gemm_counter_bound(m, n_pad) + (m < kWgmmaMaxRows ? m : kWgmmaMaxRows) * n_pad) * 4;
+  const int64_t rows = gemm_sum_rows(m < kWgmmaMaxRows ? m : kWgmmaMaxRows);
+  return (size_t)(gemm_counter_bound(m, n_pad) + rows * n_pad) * 4;
 }
 GemmPlan plan_gemm(const GemmParams& p);
 Status launch_gemm(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream);

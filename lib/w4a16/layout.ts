@@ -72,13 +72,13 @@ export const GEMM_BLOCK_N = 256;
 /** Columns per CTA of the decode kernel (kDecodeBlockN). */
 export const DECODE_BLOCK_N = 128;
 
-/** Split-K arrival counters a GEMM of up to `m` rows may need (gemm_counter_bound). */
+/** Split-K arrival counters a GEMM of up to `m` rows may need, rounded to 4 (gemm_counter_bound). */
 export const gemmCounterBound = (m: number, nPad: number): number =>
-  Math.max(Math.ceil(m / 16) * Math.ceil(nPad / GEMM_BLOCK_N), Math.ceil(nPad / DECODE_BLOCK_N));
+  Math.ceil(Math.max(Math.ceil(m / 16) * Math.ceil(nPad / GEMM_BLOCK_N), Math.ceil(nPad / DECODE_BLOCK_N)) / 4) * 4;
 
 /** M up to this may run on a kernel that sums split-K partials in the zeroed scratch (kWgmmaMaxRows). */
 export const ZEROED_SUM_MAX_ROWS = 128;
 
 /** Bytes of a GEMM's persistent zeroed scratch for up to `m` rows (gemm_scratch_bytes). */
 export const gemmScratchBytes = (m: number, nPad: number): number =>
-  (gemmCounterBound(m, nPad) + Math.min(m, ZEROED_SUM_MAX_ROWS) * nPad) * 4;
+  (gemmCounterBound(m, nPad) + Math.ceil(Math.min(m, ZEROED_SUM_MAX_ROWS) / 16) * 16 * nPad) * 4;
