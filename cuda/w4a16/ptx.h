@@ -48,12 +48,8 @@ __device__ __forceinline__ uint4 ldg_stream(const void* p, uint64_t policy) {
   return r;
 }
 
-// Scales and zero points: read once per CTA, through the read-only path.
-__device__ __forceinline__ uint2 ldg_nc_u2(const void* p) {
-  uint2 r;
-  asm volatile("ld.global.nc.v2.u32 {%0,%1}, [%2];" : "=r"(r.x), "=r"(r.y) : "l"(p));
-  return r;
-}
+// Scales and zero points (a column pair per word): read once, through the
+// read-only path.
 __device__ __forceinline__ uint32_t ldg_nc_u1(const void* p) {
   uint32_t r;
   asm volatile("ld.global.nc.u32 %0, [%1];" : "=r"(r) : "l"(p));
