@@ -4,6 +4,7 @@
 // u-th time waits for parity u & 1 with no reset between uses.
 #pragma once
 #include <cstdint>
+#include <cuda.h>
 
 namespace wf::mbarrier {
 
@@ -48,6 +49,17 @@ __device__ __forceinline__ void bulk_copy(void* smem, const void* gmem, uint32_t
       "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes.L2::cache_hint [%0], [%1], %2, [%3], %4;" ::"r"(
           (uint32_t)__cvta_generic_to_shared(smem)),
       "l"(gmem), "r"(bytes), "r"(addr(bar)), "l"(policy)
+      : "memory");
+}
+
+// A box of a 2D tensor map (tensor_map.h) at element coordinates (col, row)
+// -> shared memory (1024-byte aligned for the 128-byte swizzle), its bytes
+// counted on `bar` like a bulk copy's.
+__device__ __forceinline__ void tensor_copy_2d(void* smem, const CUtensorMap* map, int col, int row, uint64_t* bar) {
+  asm volatile(
+      "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];" ::"r"(
+          (uint32_t)__cvta_generic_to_shared(smem)),
+      "l"(reinterpret_cast<uint64_t>(map)), "r"(col), "r"(row), "r"(addr(bar))
       : "memory");
 }
 

@@ -1,0 +1,38 @@
+#include "tensor_map.h"
+
+#include <cuda_runtime_api.h>
+#include <cudaTypedefs.h>
+
+namespace wf {
+namespace {
+
+PFN_cuTensorMapEncodeTiled_v12000 encode_tiled() {
+  static PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
+    void* p = nullptr;
+    cudaDriverEntryPointQueryResult found{};
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &p, 12000, cudaEnableDefault, &found) != cudaSuccess ||
+        found != cudaDriverEntryPointSuccess)
+      p = nullptr;
+    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(p);
+  }();
+  return fn;
+}
+
+}  // namespace
+
+Status tensor_map_2d_swizzle128(CUtensorMap* map, const void* base, DType dtype, int64_t rows, int64_t cols, int box_rows) {
+  const auto encode = encode_tiled();
+  if (!encode) return Status::fail(Code::UnsupportedArch, "tensor map: the driver has no cuTensorMapEncodeTiled");
+  if (dtype != DType::Float16 && dtype != DType::BFloat16) return Status::fail(Code::UnsupportedDtype, "tensor map: 16-bit data only");
+  const cuuint64_t dims[2] = {(cuuint64_t)cols, (cuuint64_t)rows};
+  const cuuint64_t strides[1] = {(cuuint64_t)cols * 2};
+  const cuuint32_t box[2] = {64, (cuuint32_t)box_rows};
+  const cuuint32_t step[2] = {1, 1};
+  const CUresult r = encode(map, dtype == DType::Float16 ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16 : CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2,
+                            const_cast<void*>(base), dims, strides, box, step, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                            CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (r != CUDA_SUCCESS) return Status::fail(Code::InvalidArgument, "tensor map: cuTensorMapEncodeTiled refused the matrix (alignment or size)");
+  return Status::success();
+}
+
+}  // namespace wf
