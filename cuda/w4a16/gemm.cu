@@ -256,11 +256,12 @@ GemmPlan plan_gemm(const GemmParams& p) {
   // The streaming kernel wins for decode-sized M; between 17 and 64 rows it
   // wins on weights up to 8192 columns wide and the tiled kernel on wider
   // ones (bench/RESULTS.md, 2026-11-23).
-  // Hopper, 33–128 rows: the wgmma kernel, measured faster there at every
-  // shape but the widest weights at M ≤ 64 (28672 columns: 193 µs against
-  // the tiled kernel's 186), which stay below, as does M ≤ 32 (bench/RESULTS.md).
+  // Hopper, M > 16: the wgmma kernel, at least as fast as the others at
+  // every shape measured but 17–24 rows on weights up to 8192 columns wide,
+  // where the decode kernel is 2–9 % faster (harness, scripts/w4a16-dispatch.sh;
+  // bench/RESULTS.md).
 #ifdef WARPFORGE_SM90A  // the wgmma kernel exists only in sm_90a machine code
-  if (p.arch == 90 && p.m > kWgmmaMinRows && p.m <= kWgmmaMaxRows && (p.m > 64 || p.n_pad <= 16384)) return plan_wgmma(p);
+  if (p.arch == 90 && p.m > 16 && (p.m > 24 || p.n_pad > 8192)) return plan_wgmma(p);
 #endif
   if (p.m <= 16 || (p.m <= kDecodeMaxRows && p.n_pad <= 8192)) return plan_decode(p);
   GemmPlan plan{};
@@ -292,7 +293,7 @@ Status launch_gemm(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
     return Status::fail(Code::UnsupportedShape, "w4a16: problem too large for one launch");
   if (plan.split_k > 1 && (!p.workspace || !p.counters))
     return Status::fail(Code::InvalidArgument, "w4a16: split-K needs workspace and counters");
-  if (plan.hopper) return p.m <= kWgmmaMaxRows ? launch_wgmma(p, plan, stream) : Status::fail(Code::InvalidArgument, "w4a16: wgmma plan for M > 128");
+  if (plan.hopper) return launch_wgmma(p, plan, stream);
   if (plan.decode) return p.m <= kDecodeMaxRows ? launch_decode(p, plan, stream) : Status::fail(Code::InvalidArgument, "w4a16: decode plan for M > 64");
   return by_kind(p, [&](auto k) { return dispatch_rows<typename decltype(k)::T, decltype(k)::kAsym>(p, plan, stream); });
 }

@@ -1,11 +1,10 @@
-// W4A16 GEMM on Hopper (sm_90a) for 32 < M ≤ 128: warpgroup MMA with the weight
+// W4A16 GEMM on Hopper (sm_90a) for M > 16: warpgroup MMA with the weight
 // as the register A operand and the activations as B, i.e. outᵀ = W · xᵀ,
 // so the instruction's M (64) runs over weight columns and its N (64 or 128)
-// over tokens. (At M ≤ 16 it streamed at most as fast as gemm_decode.cu:
-// its copies alone reach 62 % of copy bandwidth at 8192², the decode
-// kernel 24.5 µs against its 30 µs; bench/RESULTS.md.)
+// over tokens. (At M ≤ 16 gemm_decode.cu is faster: 27.9 µs against 33.7
+// at 8192²; bench/RESULTS.md.)
 //
-//   grid  (column blocks of 128, split-K)
+//   grid  (column blocks of 128, split-K, row blocks of 128 when M > 128)
 //   block warpgroup 0: producer. Thread 0 issues bulk copies (the copy
 //         engine, no registers) of the block's packed weight chunks, scales
 //         and zero points into a ring of shared-memory stages, and tensor-map
@@ -98,6 +97,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   const int KC = (int)(p.k_pad / 64);
   const int64_t NT = p.n_pad / kTileN;
   const int64_t col = blockIdx.x;
+  const int row0 = blockIdx.z * kTok;  // M > 128 runs in blocks of 128 rows (never split)
   const int kc_begin = blockIdx.y * plan.chunks_per_split;
   const int kc_end = min(KC, kc_begin + plan.chunks_per_split);
   const int n_stages = (kc_end - kc_begin + S::kChunks - 1) / S::kChunks;
@@ -146,7 +146,7 @@ __global__ void __launch_bounds__(kThreads, 1)
       // there are zero; the x read must be finite): rows ≥ M and columns ≥ K
       // arrive as zeros.
       for (int slab = 0; slab < S::kChunks; ++slab)
-        mbarrier::tensor_copy_2d(x_of(buf) + slab * kTok * 64, &x_map, (r.kc + slab) * 64, 0, full + buf);
+        mbarrier::tensor_copy_2d(x_of(buf) + slab * kTok * 64, &x_map, (r.kc + slab) * 64, row0, full + buf);
       mbarrier::arrive(full + buf);
     }
     return;
@@ -244,13 +244,13 @@ __global__ void __launch_bounds__(kThreads, 1)
   auto each_output = [&](auto&& fn) {
 #pragma unroll
     for (int e = 0; e < kTok / 2; ++e) {
-      const int row = (e / 4) * 8 + 2 * t + (e & 1);
+      const int64_t row = row0 + (e / 4) * 8 + 2 * t + (e & 1);
       const int64_t c = c0 + ((e & 2) ? 8 : 0);
       if (row < p.m && c < p.n) fn(acc[0][e], row, c);
     }
   };
   // Groups of a column's accumulators for the split-K sums (epilogue.cuh):
-  // 8-row tiles 2i and 2i + 1 of column c0 + 8h.
+  // 8-row tiles 2i and 2i + 1 of column c0 + 8h (M ≤ 128: row0 = 0).
   auto each_sum = [&](auto&& fn) {
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
@@ -277,7 +277,7 @@ Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
   const int shift = p.group_size > 0 ? __builtin_ctz((unsigned)p.group_size) : 30;
   CUtensorMap x_map;
   if (Status st = tensor_map_2d_swizzle128(&x_map, p.x, p.dtype, p.m, p.k, kTok); !st.ok()) return st;
-  dim3 grid((unsigned)plan.col_blocks, (unsigned)plan.split_k);
+  dim3 grid((unsigned)plan.col_blocks, (unsigned)plan.split_k, (unsigned)plan.row_blocks);
   wgmma_kernel<T, ASYM, kTok, V><<<grid, kThreads, Stage<kTok, ASYM>::kSmem, stream>>>(p, plan, shift, x_map);
   return check_launch("w4a16 wgmma gemm");
 }
@@ -294,7 +294,7 @@ Status run_tokens(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream
     case 64: return run<T, ASYM, 64>(p, plan, stream);
     case 128: return run<T, ASYM, 128>(p, plan, stream);
   }
-  return Status::fail(Code::UnsupportedShape, "w4a16 wgmma: M must be in (32, 128]");
+  return Status::fail(Code::InvalidArgument, "w4a16 wgmma: 64 or 128 rows per CTA");
 }
 
 
@@ -304,7 +304,7 @@ GemmPlan plan_wgmma(const GemmParams& p) {
   GemmPlan plan{};
   plan.hopper = true;
   plan.rows_per_block = p.m <= 64 ? 64 : 128;
-  plan.row_blocks = 1;
+  plan.row_blocks = (p.m + plan.rows_per_block - 1) / plan.rows_per_block;
   plan.col_blocks = (p.n_pad + kCols - 1) / kCols;
   const int kc = (int)(p.k_pad / 64);
   // One CTA per SM; K is split only to give every SM a CTA. Split partials
@@ -313,8 +313,9 @@ GemmPlan plan_wgmma(const GemmParams& p) {
   // 117.6 (split 3) against 75.0 (bench/RESULTS.md).
   const int64_t slots = std::max(p.sm_count, 1);
   const int max_split = std::max(1, std::min(16, kc / (2 * Stage<64, false>::kChunks)));
-  int split = (int)std::max<int64_t>(1, std::min<int64_t>(max_split, slots / plan.col_blocks));
+  int split = (int)std::max<int64_t>(1, std::min<int64_t>(max_split, slots / (plan.col_blocks * plan.row_blocks)));
   if (p.split_override > 0) split = std::min(p.split_override, kc);
+  if (plan.row_blocks > 1) split = 1;  // the scratch holds sums of up to kWgmmaMaxRows rows
   plan.chunks_per_split = (kc + split - 1) / split;
   plan.split_k = (kc + plan.chunks_per_split - 1) / plan.chunks_per_split;  // no empty splits
   // Split partials meet in the caller's zeroed scratch (left zeroed).

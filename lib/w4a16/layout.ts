@@ -76,7 +76,7 @@ export const DECODE_BLOCK_N = 128;
 export const gemmCounterBound = (m: number, nPad: number): number =>
   Math.ceil(Math.max(Math.ceil(m / 16) * Math.ceil(nPad / GEMM_BLOCK_N), Math.ceil(nPad / DECODE_BLOCK_N)) / 4) * 4;
 
-/** M up to this may run on a kernel that sums split-K partials in the zeroed scratch (kWgmmaMaxRows). */
+/** M up to this may split K, summing partials in the zeroed scratch (kWgmmaMaxRows). */
 export const ZEROED_SUM_MAX_ROWS = 128;
 
 /** Bytes of a GEMM's persistent zeroed scratch for up to `m` rows (gemm_scratch_bytes). */
