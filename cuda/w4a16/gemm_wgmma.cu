@@ -221,7 +221,8 @@ __global__ void __launch_bounds__(kThreads, 1)
 
   StageCursor<S::kChunks> cursor(kc_begin, kc_end);
   // (Measured: dequantizing stage i+1 while stage i's wgmmas run, with two
-  // fragment sets, was slower at every M: registers, not latency, bind.)
+  // fragment sets, was slower at every M, both with x copied by cp.async and
+  // by the tensor map: 8192², M = 64 / 128: 46.1 / 65.3 µs against 41.3 / 60.5.)
   for (int i = 0; i < n_stages; ++i) {
     const StageRef r = cursor.next();
     const int buf = i % S::kCount;
