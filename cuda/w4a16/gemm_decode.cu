@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <atomic>
 
+#include "../common/cluster_launch.h"
 #include "../common/launch.h"
 #include "dequant.h"
 #include "dispatch.h"
@@ -270,31 +271,11 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
   if (active) write_output<T>(p, each_output);
 }
 
-// A launch whose CTAs along z (the split-K CTAs of a column block) form one
-// cluster; sizes above 8 are non-portable and need the kernel's opt-in.
-struct ZClusterLaunch {
-  cudaLaunchConfig_t cfg{};
-  cudaLaunchAttribute attr{};
-  template <typename Kernel>
-  ZClusterLaunch(Kernel kernel, dim3 grid, int smem, cudaStream_t stream) {
-    cfg.gridDim = grid;
-    cfg.blockDim = dim3(256);
-    cfg.dynamicSmemBytes = (size_t)smem;
-    cfg.stream = stream;
-    attr.id = cudaLaunchAttributeClusterDimension;
-    attr.val.clusterDim.x = 1, attr.val.clusterDim.y = 1, attr.val.clusterDim.z = grid.z;
-    cfg.attrs = &attr;
-    cfg.numAttrs = 1;
-    if (grid.z > 8) cudaFuncSetAttribute(kernel, cudaFuncAttributeNonPortableClusterSizeAllowed, 1);
-  }
-  ZClusterLaunch(const ZClusterLaunch&) = delete;  // cfg points into it
-};
-
 // How many clusters of `size` CTAs of this kernel the GPU holds at once.
 template <typename T, bool ASYM, int MT, int V>
 int active_clusters(int size, int smem) {
   if (!allow_max_smem<decode_kernel<T, ASYM, MT, V>>().ok()) return 0;
-  const ZClusterLaunch l(decode_kernel<T, ASYM, MT, V>, dim3(1, 1, (unsigned)size), smem, nullptr);
+  const ClusterLaunch l(decode_kernel<T, ASYM, MT, V>, dim3(1, 1, (unsigned)size), dim3(256), smem, nullptr, dim3(1, 1, (unsigned)size));
   int n = 0;
   if (cudaOccupancyMaxActiveClusters(&n, decode_kernel<T, ASYM, MT, V>, &l.cfg) != cudaSuccess) {
     (void)cudaGetLastError();
@@ -311,7 +292,8 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   const int shift = p.group_size > 0 ? __builtin_ctz((unsigned)p.group_size) : 30;
   const dim3 grid(1, (unsigned)plan.col_blocks, (unsigned)plan.split_k);
   if (plan.cluster) {
-    const ZClusterLaunch l(kernel, grid, smem, stream);
+    // The split-K CTAs of a column block (along z) form one cluster.
+    const ClusterLaunch l(kernel, grid, dim3(256), smem, stream, dim3(1, 1, grid.z));
     if (cudaLaunchKernelEx(&l.cfg, kernel, p, plan, shift) == cudaSuccess) return check_launch("w4a16 decode gemm");
     // A cluster this GPU cannot place: meet through the scratch instead.
     (void)cudaGetLastError();

@@ -151,12 +151,13 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
   p.variant = std::getenv("WF_VARIANT") ? std::atoi(std::getenv("WF_VARIANT")) : 0;
   p.split_override = std::getenv("WF_SPLIT") ? std::atoi(std::getenv("WF_SPLIT")) : 0;
   // WF_WGMMA=1 runs the wgmma kernel where the planner would not (M ≤ 128).
-  const GemmPlan plan = std::getenv("WF_WGMMA") ? plan_wgmma(p) : plan_gemm(p);
+  GemmPlan plan = std::getenv("WF_WGMMA") ? plan_wgmma(p) : plan_gemm(p);
   if (plan.decode && std::getenv("WF_CLUSTERS")) {
     std::printf("clusters held at once (M=%lld, %d chunks/CTA):", (long long)m, plan.chunks_per_split);
     for (int size : {1, 2, 4, 8, 16}) std::printf("  %d: %d", size, decode_active_clusters(p, plan, size));
     std::printf("\n");
   }
+  if (std::getenv("WF_NOCLUSTER")) plan.cluster = false;
   const bool zeroed_scratch = plan.decode || plan.hopper;  // kernels that leave their sums zeroed
   if (zeroed_scratch) p.workspace = reinterpret_cast<float*>(counters + gemm_counter_bound(m, n_pad));
   else WF_CHECK(cudaMalloc(&p.workspace, std::max<size_t>(plan.workspace_bytes, 4)));
