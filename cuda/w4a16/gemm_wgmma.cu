@@ -31,9 +31,17 @@
 namespace wf::w4a16 {
 namespace {
 
-constexpr int kCols = 128;  // columns per CTA: 8 tiles of 16
+// Two consumer warpgroups of 64 weight columns each (the wgmma M). (Three,
+// 192 columns per CTA, were slower at 8192² — M = 64 / 128: 45.9 / 64.6 µs
+// against 41.7 / 60.8 — and at 28672 columns, whose 150 blocks take two waves.)
+constexpr int kConsumerWGs = 2;
+constexpr int kCols = 64 * kConsumerWGs;
 constexpr int kTiles = kCols / kTileN;
-constexpr int kThreads = 384;
+constexpr int kThreads = 128 * (1 + kConsumerWGs);
+// setmaxnreg: the producer gives its registers to the consumers.
+constexpr int kProducerRegs = 56;
+constexpr int kConsumerRegs = 224;
+static_assert(128 * kProducerRegs + 128 * kConsumerWGs * kConsumerRegs <= 65536, "registers of one CTA per SM");
 constexpr int kSmemBudget = 224 * 1024;  // of the 227 KB a CTA may have: barriers and alignment take the rest
 
 // Per stage: kChunks 64-wide K chunks of x (kTok rows), of the weight (8
@@ -46,13 +54,13 @@ struct Stage {
   static constexpr int kXBytes = kTok * kChunks * 128;
   static constexpr int kWBytes = kTiles * kChunks * 512;
   static constexpr int kMaxGroups = 2 * kChunks;
-  static constexpr int kSBytes = kMaxGroups * kTiles * 32;
+  static constexpr int kSBytes = (kMaxGroups * kTiles * 32 + 1023) / 1024 * 1024;
   static constexpr int kBytes = kXBytes + kWBytes + (ASYM ? 2 : 1) * kSBytes;
   // As many stages as fit: the weight bytes in flight per SM set the stream's pace.
   static constexpr int kCount = kSmemBudget / kBytes < 12 ? kSmemBudget / kBytes : 12;
   static constexpr int kSmem = kCount * kBytes + 1024 + 2 * kCount * 8;  // + alignment, barriers
   static_assert(kBytes % 1024 == 0 && kCount >= 2, "stages of whole swizzle atoms, at least double-buffered");
-  static_assert(kTok == 64 || kTok == 128, "the kernel runs 32 < M ≤ 128");
+  static_assert(kTok == 64 || kTok == 128, "tokens per CTA: a wgmma N");
 };
 
 // A stage: up to kChunks 64-wide K chunks of the CTA's column block.
@@ -74,8 +82,9 @@ struct StageCursor {
   }
 };
 
-// GemmParams::variant 1 is a probe for the harness: the same copies with no
-// math, i.e. the memory ceiling of this kernel's pipeline.
+// GemmParams::variant 1 and 2 are probes for the harness (wrong results):
+// 1 the same copies with no math, the memory ceiling of this pipeline; 2 the
+// consumers' wgmmas alone, no copies and no dequantization.
 template <typename T, bool ASYM, int kTok, int V>
 __global__ void __launch_bounds__(kThreads, 1)
     wgmma_kernel(const GemmParams p, const GemmPlan plan, int group_shift, const __grid_constant__ CUtensorMap x_map) {
@@ -101,7 +110,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   const int kc_begin = blockIdx.y * plan.chunks_per_split;
   const int kc_end = min(KC, kc_begin + plan.chunks_per_split);
   const int n_stages = (kc_end - kc_begin + S::kChunks - 1) / S::kChunks;
-  const int tiles = (int)(NT - col * kTiles < kTiles ? NT - col * kTiles : kTiles);  // 4 or 8 (N_pad % 64 == 0)
+  const int tiles = (int)(NT - col * kTiles < kTiles ? NT - col * kTiles : kTiles);  // a multiple of 4 (N_pad % 64 == 0)
   const int64_t nt0 = col * kTiles;
   auto group_lo = [&](const StageRef& r) { return (r.kc * 64) >> group_shift; };
   auto group_hi = [&](const StageRef& r) { return ((r.kc + r.chunks) * 64 - 1) >> group_shift; };
@@ -109,7 +118,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   if (tid == 0) {
     for (int b = 0; b < S::kCount; ++b) {
       mbarrier::init(full + b, 1);
-      mbarrier::init(empty + b, 8);
+      mbarrier::init(empty + b, 4 * kConsumerWGs);
     }
   }
   __syncthreads();
@@ -126,8 +135,8 @@ __global__ void __launch_bounds__(kThreads, 1)
     // half of x and multicast it to both, freeing a buffer only when both
     // CTAs' consumers had, were slower: M = 64 / 128 63.9 / 79.7 µs against
     // 42.4 / 61.9.)
-    asm volatile("setmaxnreg.dec.sync.aligned.u32 56;");
-    if (tid != 0) return;
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" ::"n"(kProducerRegs));
+    if (tid != 0 || V == 2) return;
     const uint64_t policy = ptx::evict_first_policy();
     StageCursor<S::kChunks> cursor(kc_begin, kc_end);
     for (int i = 0; i < n_stages; ++i) {
@@ -156,7 +165,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   }
 
   // Consumers: warp w (0 … 7) owns tile w of each column block.
-  asm volatile("setmaxnreg.inc.sync.aligned.u32 224;");
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" ::"n"(kConsumerRegs));
   const int warp = tid / 32 - 4, lane = tid % 32;
   const int g = lane / 4, t = lane % 4;
   // A stage's wgmmas accumulate into kChains independent sets (summed at
@@ -174,6 +183,13 @@ __global__ void __launch_bounds__(kThreads, 1)
   // Waits for stage i and dequantizes it into a.
   auto prepare = [&](int i, const StageRef& r, Frags& a) {
     const int buf = i % S::kCount;
+    if constexpr (V == 2) {
+#pragma unroll
+      for (int c = 0; c < S::kChunks; ++c)
+#pragma unroll
+        for (int j = 0; j < 16; ++j) a[c][j / 4][j % 4] = 0x3c003c00u;
+      return;
+    }
     mbarrier::wait(full + buf, (i / S::kCount) & 1);
     if (!live || V != 0) return;
     const int g_lo = group_lo(r);
@@ -211,7 +227,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   };
   // The stage's wgmmas back to back, no branch between them.
   auto issue = [&](int i, const StageRef& r, Frags& a) {
-    if (!live || V != 0) return;
+    if (!live || V == 1) return;
     const T* xs = x_of(i % S::kCount);
     wgmma::fence();
 #pragma unroll
@@ -269,7 +285,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   };
   // Consumers only meet: the producer warpgroup has left.
   if (plan.split_k > 1 && !meet_splits(p, p.counters + col, plan.split_k, live, tid == 128, each_sum,
-                                       [] { asm volatile("bar.sync 1, 256;" ::: "memory"); }))
+                                       [] { asm volatile("bar.sync 1, %0;" ::"n"(128 * kConsumerWGs) : "memory"); }))
     return;
   if (live) write_output<T>(p, each_output);
 #endif
@@ -288,7 +304,11 @@ Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
 
 template <typename T, bool ASYM, int kTok>
 Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
-  return p.variant == 1 ? run_variant<T, ASYM, kTok, 1>(p, plan, stream) : run_variant<T, ASYM, kTok, 0>(p, plan, stream);
+  switch (p.variant) {
+    case 1: return run_variant<T, ASYM, kTok, 1>(p, plan, stream);
+    case 2: return run_variant<T, ASYM, kTok, 2>(p, plan, stream);
+    default: return run_variant<T, ASYM, kTok, 0>(p, plan, stream);
+  }
 }
 
 // Tokens per CTA: the wgmma N, the smallest that covers M.
