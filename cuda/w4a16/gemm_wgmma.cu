@@ -85,7 +85,7 @@ struct StageCursor {
 // GemmParams::variant 1 and 2 are probes for the harness (wrong results):
 // 1 the same copies with no math, the memory ceiling of this pipeline; 2 the
 // consumers' wgmmas alone, no copies and no dequantization.
-template <typename T, bool ASYM, int kTok, int V>
+template <typename T, bool ASYM, int kTok, int V, int kChains>
 __global__ void __launch_bounds__(kThreads, 1)
     wgmma_kernel(const GemmParams p, const GemmPlan plan, int group_shift, const __grid_constant__ CUtensorMap x_map) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -170,7 +170,6 @@ __global__ void __launch_bounds__(kThreads, 1)
   const int g = lane / 4, t = lane % 4;
   // A stage's wgmmas accumulate into kChains independent sets (summed at
   // the end), so they pipeline instead of each waiting for the last.
-  constexpr int kChains = kTok <= 64 ? 2 : 1;
   float acc[kChains][kTok / 2];
 #pragma unroll
   for (int ch = 0; ch < kChains; ++ch)
@@ -291,23 +290,23 @@ __global__ void __launch_bounds__(kThreads, 1)
 #endif
 }
 
-template <typename T, bool ASYM, int kTok, int V>
+template <typename T, bool ASYM, int kTok, int V, int kChains>
 Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
-  if (Status st = allow_max_smem<wgmma_kernel<T, ASYM, kTok, V>>(); !st.ok()) return st;
+  if (Status st = allow_max_smem<wgmma_kernel<T, ASYM, kTok, V, kChains>>(); !st.ok()) return st;
   const int shift = p.group_size > 0 ? __builtin_ctz((unsigned)p.group_size) : 30;
   CUtensorMap x_map;
   if (Status st = tensor_map_2d_swizzle128(&x_map, p.x, p.dtype, p.m, p.k, kTok); !st.ok()) return st;
   dim3 grid((unsigned)plan.col_blocks, (unsigned)plan.split_k, (unsigned)plan.row_blocks);
-  wgmma_kernel<T, ASYM, kTok, V><<<grid, kThreads, Stage<kTok, ASYM>::kSmem, stream>>>(p, plan, shift, x_map);
+  wgmma_kernel<T, ASYM, kTok, V, kChains><<<grid, kThreads, Stage<kTok, ASYM>::kSmem, stream>>>(p, plan, shift, x_map);
   return check_launch("w4a16 wgmma gemm");
 }
 
-template <typename T, bool ASYM, int kTok>
+template <typename T, bool ASYM, int kTok, int kChains>
 Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   switch (p.variant) {
-    case 1: return run_variant<T, ASYM, kTok, 1>(p, plan, stream);
-    case 2: return run_variant<T, ASYM, kTok, 2>(p, plan, stream);
-    default: return run_variant<T, ASYM, kTok, 0>(p, plan, stream);
+    case 1: return run_variant<T, ASYM, kTok, 1, kChains>(p, plan, stream);
+    case 2: return run_variant<T, ASYM, kTok, 2, kChains>(p, plan, stream);
+    default: return run_variant<T, ASYM, kTok, 0, kChains>(p, plan, stream);
   }
 }
 
@@ -315,8 +314,12 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
 template <typename T, bool ASYM>
 Status run_tokens(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   switch (plan.rows_per_block) {
-    case 64: return run<T, ASYM, 64>(p, plan, stream);
-    case 128: return run<T, ASYM, 128>(p, plan, stream);
+    // Two accumulator chains at 128 tokens (128 more registers) paid where K
+    // was split and lost where a CTA runs all of K (harness, µs, 2 / 1
+    // chains: 8192² M = 128 57.7 / 60.8, 4096² 29.6 / 38.3; unsplit:
+    // 28672 × 8192 M = 128 135.7 / 125.3, 8192² M = 256 70.0 / 64.2).
+    case 64: return run<T, ASYM, 64, 2>(p, plan, stream);
+    case 128: return plan.split_k > 1 ? run<T, ASYM, 128, 2>(p, plan, stream) : run<T, ASYM, 128, 1>(p, plan, stream);
   }
   return Status::fail(Code::InvalidArgument, "w4a16 wgmma: 64 or 128 rows per CTA");
 }
