@@ -84,16 +84,17 @@ __device__ __forceinline__ bool meet_splits(const GemmParams& p, int32_t* counte
 // the block's outputs over all CTAs in rank order (deterministic, no
 // atomics, nothing through L2), adds the bias and writes out. The atomics
 // meet cost 2.4 µs of a 24 µs GEMM at M = 1 and 8 µs of 34 at M = 16
-// (8192², H100). The caller's threads must all arrive here.
+// (8192², H100). Threads tid = 0 … nthreads - 1 of each CTA (all that have
+// not exited) take part.
 template <typename T, typename EachOutput>
 __device__ __forceinline__ void meet_in_cluster(const GemmParams& p, int splits, float* parts, int cols, int64_t col0,
-                                                EachOutput&& each_output) {
+                                                EachOutput&& each_output, int tid, int nthreads) {
   each_output([&](float& v, int64_t r, int64_t c) { parts[r * cols + (c - col0)] = v; });
   cluster::sync();
   const T* bias = static_cast<const T*>(p.bias);
   T* out = static_cast<T*>(p.out);
   const int quads = (int)p.m * cols / 4;
-  for (int i = (int)(cluster::rank() * blockDim.x + threadIdx.x); i < quads; i += splits * (int)blockDim.x) {
+  for (int i = (int)cluster::rank() * nthreads + tid; i < quads; i += splits * nthreads) {
     const int r = i / (cols / 4), c = (i % (cols / 4)) * 4;
     float4 s = cluster::load_remote(parts + r * cols + c, 0);
     for (int q = 1; q < splits; ++q) {

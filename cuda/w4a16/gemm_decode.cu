@@ -246,7 +246,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
   if (V < 2 && plan.cluster) {
     __syncthreads();  // x is no longer read: its space takes the partials
     meet_in_cluster<T>(p, plan.split_k, reinterpret_cast<float*>(smem), kDecodeBlockN,
-                       (int64_t)blockIdx.y * kDecodeBlockN, each_output);
+                       (int64_t)blockIdx.y * kDecodeBlockN, each_output, tid, 256);
     return;
   }
   // Groups of a column's accumulators for the split-K sums (epilogue.cuh).

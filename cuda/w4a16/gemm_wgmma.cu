@@ -18,7 +18,9 @@
 //         A registers of one k16 step.
 //   split-K partials meet in the zeroed workspace (epilogue.cuh: meet_splits).
 #include <algorithm>
+#include <atomic>
 
+#include "../common/cluster_launch.h"
 #include "../common/launch.h"
 #include "../common/mbarrier.h"
 #include "../common/tensor_map.h"
@@ -61,6 +63,7 @@ struct Stage {
   static constexpr int kSmem = kCount * kBytes + 1024 + 2 * kCount * 8;  // + alignment, barriers
   static_assert(kBytes % 1024 == 0 && kCount >= 2, "stages of whole swizzle atoms, at least double-buffered");
   static_assert(kTok == 64 || kTok == 128, "tokens per CTA: a wgmma N");
+  static_assert(kCount * kBytes >= kTok * kCols * 4, "the stage buffers hold a cluster meet's partials");
 };
 
 // A stage: up to kChunks 64-wide K chunks of the CTA's column block.
@@ -283,6 +286,15 @@ __global__ void __launch_bounds__(kThreads, 1)
     }
   };
   // Consumers only meet: the producer warpgroup has left.
+  if (plan.cluster) {
+    // The CTAs of a column block's K splits form a cluster (along y) and add
+    // their partials through distributed shared memory, in the stage buffers
+    // once every consumer warp is done with them.
+    asm volatile("bar.sync 1, %0;" ::"n"(128 * kConsumerWGs) : "memory");
+    meet_in_cluster<T>(p, plan.split_k, reinterpret_cast<float*>(smem), kCols, nt0 * 16, each_output, tid - 128,
+                       128 * kConsumerWGs);
+    return;
+  }
   if (plan.split_k > 1 && !meet_splits(p, p.counters + col, plan.split_k, live, tid == 128, each_sum,
                                        [] { asm volatile("bar.sync 1, %0;" ::"n"(128 * kConsumerWGs) : "memory"); }))
     return;
@@ -296,8 +308,18 @@ Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
   const int shift = p.group_size > 0 ? __builtin_ctz((unsigned)p.group_size) : 30;
   CUtensorMap x_map;
   if (Status st = tensor_map_2d_swizzle128(&x_map, p.x, p.dtype, p.m, p.k, kTok); !st.ok()) return st;
-  dim3 grid((unsigned)plan.col_blocks, (unsigned)plan.split_k, (unsigned)plan.row_blocks);
-  wgmma_kernel<T, ASYM, kTok, V, kChains><<<grid, kThreads, Stage<kTok, ASYM>::kSmem, stream>>>(p, plan, shift, x_map);
+  const dim3 grid((unsigned)plan.col_blocks, (unsigned)plan.split_k, (unsigned)plan.row_blocks);
+  auto kernel = wgmma_kernel<T, ASYM, kTok, V, kChains>;
+  if (plan.cluster) {
+    const ClusterLaunch l(kernel, grid, dim3(kThreads), Stage<kTok, ASYM>::kSmem, stream, dim3(1, grid.y, 1));
+    if (cudaLaunchKernelEx(&l.cfg, kernel, p, plan, shift, x_map) == cudaSuccess) return check_launch("w4a16 wgmma gemm");
+    (void)cudaGetLastError();  // a cluster this GPU cannot place: meet through the scratch
+    GemmPlan flat = plan;
+    flat.cluster = false;
+    kernel<<<grid, kThreads, Stage<kTok, ASYM>::kSmem, stream>>>(p, flat, shift, x_map);
+    return check_launch("w4a16 wgmma gemm");
+  }
+  kernel<<<grid, kThreads, Stage<kTok, ASYM>::kSmem, stream>>>(p, plan, shift, x_map);
   return check_launch("w4a16 wgmma gemm");
 }
 
@@ -325,6 +347,22 @@ Status run_tokens(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream
 }
 
 
+// Clusters of `size` CTAs (one per SM) that the GPU holds at once: an
+// occupancy query, cached for the process per (tokens, size).
+template <int kTok>
+int cluster_capacity(int size) {
+  static std::atomic<int> cache[9];  // capacity + 1; 0: not asked yet
+  if (const int v = cache[size].load(std::memory_order_relaxed)) return v - 1;
+  auto kernel = wgmma_kernel<__half, false, kTok, 0, 2>;  // every instance has these resources
+  int n = 0;
+  if (allow_max_smem<wgmma_kernel<__half, false, kTok, 0, 2>>().ok()) {
+    const ClusterLaunch l(kernel, dim3(1, size, 1), dim3(kThreads), Stage<kTok, false>::kSmem, nullptr, dim3(1, size, 1));
+    if (cudaOccupancyMaxActiveClusters(&n, kernel, &l.cfg) != cudaSuccess) (void)cudaGetLastError(), n = 0;
+  }
+  cache[size].store(n + 1, std::memory_order_relaxed);
+  return n;
+}
+
 }  // namespace
 
 GemmPlan plan_wgmma(const GemmParams& p) {
@@ -348,6 +386,25 @@ GemmPlan plan_wgmma(const GemmParams& p) {
   // Split partials meet in the caller's zeroed scratch (left zeroed).
   plan.workspace_bytes = plan.split_k > 1 ? (size_t)gemm_sum_rows(p.m) * p.n * sizeof(float) : 0;
   plan.counters = plan.split_k > 1 ? plan.col_blocks : 0;
+#ifdef WARPFORGE_SM90A
+  // The split CTAs of a column block meet in a cluster when the GPU holds
+  // every cluster at once (or the grid runs in waves anyway): the atomics
+  // meet cost ~20 µs of 57 at M = 128, 8192² (probe: the wgmmas alone took
+  // as long with 2 splits as with 1).
+  // Where they do not all fit, fewer splits that fit are tried first.
+  if (p.arch >= 90 && plan.split_k >= 2 && plan.split_k <= 8 && p.split_override == 0) {
+    if (plan.col_blocks * plan.split_k > slots) {
+      plan.cluster = true;
+    } else {
+      for (int s = plan.split_k; s >= 2 && !plan.cluster; --s) {
+        const int cap = plan.rows_per_block == 64 ? cluster_capacity<64>(s) : cluster_capacity<128>(s);
+        const int cps = (kc + s - 1) / s;
+        if (plan.col_blocks > cap || (kc + cps - 1) / cps != s) continue;
+        plan.cluster = true, plan.split_k = s, plan.chunks_per_split = cps;
+      }
+    }
+  }
+#endif
   return plan;
 }
 

@@ -194,7 +194,7 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
   });
   const double gbps = (wbytes + sbytes * (asym ? 2 : 1) + (m * k + m * n) * 2) / (med_us * 1e-6) / 1e9;
   std::printf("%s v%d M=%-4lld N=%-6lld K=%-6lld g=%-3d %s  split=%-2d grid=%lldx%lldx%d  rel=%.2e max=%.2e  %8.1f us  %6.0f GB/s  %3.0f%% copy  (read %.1f us)%s\n",
-              plan.hopper ? "wgmma  " : plan.cluster ? "decode+" : plan.decode ? "decode " : "tiled  ", p.variant, (long long)m, (long long)n, (long long)k, gs, asym ? "asym" : "sym ", plan.split_k, (long long)plan.row_blocks,
+              plan.hopper ? (plan.cluster ? "wgmma+ " : "wgmma  ") : plan.cluster ? "decode+" : plan.decode ? "decode " : "tiled  ", p.variant, (long long)m, (long long)n, (long long)k, gs, asym ? "asym" : "sym ", plan.split_k, (long long)plan.row_blocks,
               (long long)plan.col_blocks, plan.split_k, rel, max_abs, med_us, gbps, 100 * gbps / copy_gbps,
               read_us, rel < 1e-3 ? "" : "  <-- FAIL");
   for (auto& w : ws) { cudaFree(w.w); cudaFree(w.scales); cudaFree(w.zeros); }
