@@ -256,12 +256,12 @@ GemmPlan plan_gemm(const GemmParams& p) {
   // The streaming kernel wins for decode-sized M; between 17 and 64 rows it
   // wins on weights up to 8192 columns wide and the tiled kernel on wider
   // ones (bench/RESULTS.md, 2026-11-23).
-  // Hopper, M > 16: the wgmma kernel, at least as fast as the others at
-  // every shape measured but 17–24 rows on weights up to 8192 columns wide,
-  // where the decode kernel is 2–9 % faster (harness, scripts/w4a16-dispatch.sh;
-  // bench/RESULTS.md).
+  // Hopper, M > 16: the wgmma kernel, faster than the others at every shape
+  // measured but 17–24 rows of a narrow, deep weight (4096 × 11008: 29.6
+  // against the decode kernel's 25.8 µs); the decode kernel wins at every
+  // M ≤ 16 (harness, scripts/w4a16-dispatch.sh; bench/RESULTS.md).
 #ifdef WARPFORGE_SM90A  // the wgmma kernel exists only in sm_90a machine code
-  if (p.arch == 90 && p.m > 16 && (p.m > 24 || p.n_pad > 8192)) return plan_wgmma(p);
+  if (p.arch == 90 && p.m > 16 && (p.m > 24 || p.n_pad > 4096 || p.k_pad <= 4096)) return plan_wgmma(p);
 #endif
   if (p.m <= 16 || (p.m <= kDecodeMaxRows && p.n_pad <= 8192)) return plan_decode(p);
   GemmPlan plan{};

@@ -41,8 +41,13 @@ __host__ __device__ constexpr int ctas_per_sm(int mt) { return mt <= 2 ? 4 : 2; 
 // GemmParams::variant > 0 are probes for the harness (wrong results, for
 // timing): 1 the same loads with no math, i.e. the memory ceiling of this
 // kernel's access pattern; 2 loads only and 3 the full math, both without
-// the split-K meet; 4 an empty kernel of the same grid.
+// the split-K meet; 4 an empty kernel of the same grid. Only the harness's
+// build (WARPFORGE_PROBES) has them.
+#ifdef WARPFORGE_PROBES
 constexpr int kVariants = 5;
+#else
+constexpr int kVariants = 1;
+#endif
 int variant_of(const GemmParams& p);
 constexpr int kWarps = 8;
 // Split-K CTAs per cluster: 16 is beyond the portable 8 but H100 places it.
@@ -380,10 +385,12 @@ template <typename T, bool ASYM, int MT>
 Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   switch (variant_of(p)) {
     case 0: return run<T, ASYM, MT, 0>(p, plan, stream);
+#ifdef WARPFORGE_PROBES
     case 1: return run<T, ASYM, MT, 1>(p, plan, stream);
     case 2: return run<T, ASYM, MT, 2>(p, plan, stream);
     case 3: return run<T, ASYM, MT, 3>(p, plan, stream);
     case 4: return run<T, ASYM, MT, 4>(p, plan, stream);
+#endif
   }
   return Status::fail(Code::InvalidArgument, "w4a16 decode: unknown variant");
 }

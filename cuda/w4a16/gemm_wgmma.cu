@@ -1,7 +1,7 @@
 // W4A16 GEMM on Hopper (sm_90a) for M > 16: warpgroup MMA with the weight
 // as the register A operand and the activations as B, i.e. outᵀ = W · xᵀ,
 // so the instruction's M (64) runs over weight columns and its N (64 or 128)
-// over tokens. (At M ≤ 16 gemm_decode.cu is faster: 27.9 µs against 33.7
+// over tokens. (At M ≤ 16 gemm_decode.cu is faster: 27.5 µs against 31.5
 // at 8192²; bench/RESULTS.md.)
 //
 //   grid  (column blocks of 128, split-K, row blocks of 128 when M > 128)
@@ -16,7 +16,9 @@
 //         16-byte load per thread; each 32-bit word dequantizes (lop3 magic,
 //         (q - z)·s in 16 bits, the bits dequantize() gives) into the four
 //         A registers of one k16 step.
-//   split-K partials meet in the zeroed workspace (epilogue.cuh: meet_splits).
+//   split-K partials meet in a cluster of the column block's K splits
+//   (epilogue.cuh: meet_in_cluster) where the GPU holds them all, else in
+//   the zeroed workspace (meet_splits).
 #include <algorithm>
 #include <atomic>
 
@@ -326,8 +328,10 @@ Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
 template <typename T, bool ASYM, int kTok, int kChains>
 Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   switch (p.variant) {
+#ifdef WARPFORGE_PROBES  // the harness's build only
     case 1: return run_variant<T, ASYM, kTok, 1, kChains>(p, plan, stream);
     case 2: return run_variant<T, ASYM, kTok, 2, kChains>(p, plan, stream);
+#endif
     default: return run_variant<T, ASYM, kTok, 0, kChains>(p, plan, stream);
   }
 }
