@@ -337,7 +337,7 @@ int cluster_capacity(int mt, int size, int smem) {
 // waves) 82.0 / 84.7; 11008 × 4096 M = 1 18.1 / 18.5. But 64 clusters of 8
 // do not fit at once (62 do): 8192² M = 1 in clusters took 27.8 µs against
 // 21.8, a second wave; one split fewer so that they fit tied (22.6 / 22.1).
-void choose_cluster(GemmPlan& plan, int64_t m, int mt, int64_t slots) {
+[[maybe_unused]] void choose_cluster(GemmPlan& plan, int64_t m, int mt, int64_t slots) {
   const int s = plan.split_k;
   if (s < 2 || s > kMaxCluster) return;
   plan.cluster = plan.col_blocks * s > slots ||
