@@ -54,9 +54,10 @@ constexpr int kSmemBudget = 224 * 1024;  // of the 227 KB a CTA may have: barrie
 // Every region is a multiple of 1024 B, so each x slab starts swizzle-aligned.
 template <int kTok, bool ASYM>
 struct Stage {
-  // Four chunks per stage at 64 tokens: a stage's barriers and waits then
-  // cover 16 wgmmas (8192² M = 32 / 64: 32.2 / 33.2 → 27.9 / 28.9 µs).
-  static constexpr int kChunks = kTok == 64 ? 4 : 2;
+  // Four chunks per stage: a stage's barriers and waits cover 16 wgmmas
+  // (8192², M = 64: 33.2 → 28.9 µs; M = 128, with one accumulator chain for
+  // the registers: 41.3 → 38.5, though only two such stages fit).
+  static constexpr int kChunks = 4;
   static constexpr int kXBytes = kTok * kChunks * 128;
   static constexpr int kWBytes = kTiles * kChunks * 512;
   static constexpr int kMaxGroups = 2 * kChunks;
@@ -342,12 +343,10 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
 template <typename T, bool ASYM>
 Status run_tokens(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   switch (plan.rows_per_block) {
-    // Two accumulator chains at 128 tokens (128 more registers) paid where K
-    // was split and lost where a CTA runs all of K (harness, µs, 2 / 1
-    // chains: 8192² M = 128 57.7 / 60.8, 4096² 29.6 / 38.3; unsplit:
-    // 28672 × 8192 M = 128 135.7 / 125.3, 8192² M = 256 70.0 / 64.2).
+    // Accumulator chains: two at 64 tokens; at 128 the second chain's 64
+    // registers went to four-chunk stages instead (above).
     case 64: return run<T, ASYM, 64, 2>(p, plan, stream);
-    case 128: return plan.split_k > 1 ? run<T, ASYM, 128, 2>(p, plan, stream) : run<T, ASYM, 128, 1>(p, plan, stream);
+    case 128: return run<T, ASYM, 128, 1>(p, plan, stream);
   }
   return Status::fail(Code::InvalidArgument, "w4a16 wgmma: 64 or 128 rows per CTA");
 }
@@ -359,9 +358,10 @@ template <int kTok>
 int cluster_capacity(int size) {
   static std::atomic<int> cache[9];  // capacity + 1; 0: not asked yet
   if (const int v = cache[size].load(std::memory_order_relaxed)) return v - 1;
-  auto kernel = wgmma_kernel<__half, false, kTok, 0, 2>;  // every instance has these resources
+  constexpr int kChains = kTok == 64 ? 2 : 1;
+  auto kernel = wgmma_kernel<__half, false, kTok, 0, kChains>;  // every instance has these resources
   int n = 0;
-  if (allow_max_smem<wgmma_kernel<__half, false, kTok, 0, 2>>().ok()) {
+  if (allow_max_smem<wgmma_kernel<__half, false, kTok, 0, kChains>>().ok()) {
     const ClusterLaunch l(kernel, dim3(1, size, 1), dim3(kThreads), Stage<kTok, false>::kSmem, nullptr, dim3(1, size, 1));
     if (cudaOccupancyMaxActiveClusters(&n, kernel, &l.cfg) != cudaSuccess) (void)cudaGetLastError(), n = 0;
   }
