@@ -55,8 +55,8 @@ constexpr int kSmemBudget = 224 * 1024;  // of the 227 KB a CTA may have: barrie
 template <int kTok, bool ASYM>
 struct Stage {
   // Four chunks per stage: a stage's barriers and waits cover 16 wgmmas
-  // (8192², M = 64: 33.2 → 28.9 µs; M = 128, with one accumulator chain for
-  // the registers: 41.3 → 38.5, though only two such stages fit).
+  // (8192², M = 64: 33.2 → 28.9 µs; M = 128: 41.3 → 38.5, though only two
+  // such stages fit; six chunks at 64 tokens: 30.7).
   static constexpr int kChunks = 4;
   static constexpr int kXBytes = kTok * kChunks * 128;
   static constexpr int kWBytes = kTiles * kChunks * 512;
@@ -93,7 +93,7 @@ struct StageCursor {
 // GemmParams::variant 1 and 2 are probes for the harness (wrong results):
 // 1 the same copies with no math, the memory ceiling of this pipeline; 2 the
 // consumers' wgmmas alone, no copies and no dequantization.
-template <typename T, bool ASYM, int kTok, int V, int kChains>
+template <typename T, bool ASYM, int kTok, int V>
 __global__ void __launch_bounds__(kThreads, 1)
     wgmma_kernel(const GemmParams p, const GemmPlan plan, int group_shift, const __grid_constant__ CUtensorMap x_map) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -176,13 +176,12 @@ __global__ void __launch_bounds__(kThreads, 1)
   asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" ::"n"(kConsumerRegs));
   const int warp = tid / 32 - 4, lane = tid % 32;
   const int g = lane / 4, t = lane % 4;
-  // A stage's wgmmas accumulate into kChains independent sets (summed at
-  // the end), so they pipeline instead of each waiting for the last.
-  float acc[kChains][kTok / 2];
+  // One accumulator set. (Two independent chains, summed at the end, were
+  // faster with two-chunk stages; with four-chunk stages their registers
+  // cost more than they gave: 8192 × 28672 M = 64 79.7 against 74.5 µs.)
+  float acc[kTok / 2];
 #pragma unroll
-  for (int ch = 0; ch < kChains; ++ch)
-#pragma unroll
-    for (int i = 0; i < kTok / 2; ++i) acc[ch][i] = 0.f;
+  for (int i = 0; i < kTok / 2; ++i) acc[i] = 0.f;
   // Tiles exist for the whole warpgroup or for none of it (N_pad % 64 == 0).
   const bool live = warp / 4 * 4 < tiles;
 
@@ -241,7 +240,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     for (int c = 0; c < S::kChunks; ++c)
 #pragma unroll
       for (int j = 0; j < 4; ++j)
-        wgmma::Mma<T, kTok>::template rs<0>(acc[(c * 4 + j) % kChains], a[c][j], wgmma::desc(xs + c * kTok * 64 + j * 16, 16, 1024), 1);
+        wgmma::Mma<T, kTok>::template rs<0>(acc, a[c][j], wgmma::desc(xs + c * kTok * 64 + j * 16, 16, 1024), 1);
     wgmma::commit();
   };
 
@@ -256,24 +255,19 @@ __global__ void __launch_bounds__(kThreads, 1)
     prepare(i, r, a);
     issue(i, r, a);
     wgmma::wait<0>();
-#pragma unroll
-    for (int ch = 0; ch < kChains; ++ch) wgmma::pin(acc[ch]);
+    wgmma::pin(acc);
     __syncwarp();
     if (lane == 0) mbarrier::arrive(empty + buf);
   }
 
-#pragma unroll
-  for (int ch = 1; ch < kChains; ++ch)
-#pragma unroll
-    for (int e = 0; e < kTok / 2; ++e) acc[0][e] += acc[ch][e];
-  // acc[0][4·n8 + e]: weight column (nt0 + warp)·16 + g + 8·(e ≥ 2), token n8·8 + 2t + (e & 1).
+  // acc[4·n8 + e]: weight column (nt0 + warp)·16 + g + 8·(e ≥ 2), token n8·8 + 2t + (e & 1).
   const int64_t c0 = (nt0 + warp) * 16 + g;
   auto each_output = [&](auto&& fn) {
 #pragma unroll
     for (int e = 0; e < kTok / 2; ++e) {
       const int64_t row = row0 + (e / 4) * 8 + 2 * t + (e & 1);
       const int64_t c = c0 + ((e & 2) ? 8 : 0);
-      if (row < p.m && c < p.n) fn(acc[0][e], row, c);
+      if (row < p.m && c < p.n) fn(acc[e], row, c);
     }
   };
   // Groups of a column's accumulators for the split-K sums (epilogue.cuh):
@@ -285,7 +279,7 @@ __global__ void __launch_bounds__(kThreads, 1)
       if (c >= p.n) continue;
 #pragma unroll
       for (int i = 0; i < kTok / 16; ++i) {
-        float* e = acc[0] + 8 * i + 2 * h;
+        float* e = acc + 8 * i + 2 * h;
         if (16 * i < p.m) fn(e[0], e[1], e[4], e[5], 4, 16 * i + 4 * t, c);
       }
     }
@@ -307,14 +301,14 @@ __global__ void __launch_bounds__(kThreads, 1)
 #endif
 }
 
-template <typename T, bool ASYM, int kTok, int V, int kChains>
+template <typename T, bool ASYM, int kTok, int V>
 Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
-  if (Status st = allow_max_smem<wgmma_kernel<T, ASYM, kTok, V, kChains>>(); !st.ok()) return st;
+  if (Status st = allow_max_smem<wgmma_kernel<T, ASYM, kTok, V>>(); !st.ok()) return st;
   const int shift = p.group_size > 0 ? __builtin_ctz((unsigned)p.group_size) : 30;
   CUtensorMap x_map;
   if (Status st = tensor_map_2d_swizzle128(&x_map, p.x, p.dtype, p.m, p.k, kTok); !st.ok()) return st;
   const dim3 grid((unsigned)plan.col_blocks, (unsigned)plan.split_k, (unsigned)plan.row_blocks);
-  auto kernel = wgmma_kernel<T, ASYM, kTok, V, kChains>;
+  auto kernel = wgmma_kernel<T, ASYM, kTok, V>;
   if (plan.cluster) {
     const ClusterLaunch l(kernel, grid, dim3(kThreads), Stage<kTok, ASYM>::kSmem, stream, dim3(1, grid.y, 1));
     if (cudaLaunchKernelEx(&l.cfg, kernel, p, plan, shift, x_map) == cudaSuccess) return check_launch("w4a16 wgmma gemm");
@@ -328,14 +322,14 @@ Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
   return check_launch("w4a16 wgmma gemm");
 }
 
-template <typename T, bool ASYM, int kTok, int kChains>
+template <typename T, bool ASYM, int kTok>
 Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   switch (p.variant) {
 #ifdef WARPFORGE_PROBES  // the harness's build only
-    case 1: return run_variant<T, ASYM, kTok, 1, kChains>(p, plan, stream);
-    case 2: return run_variant<T, ASYM, kTok, 2, kChains>(p, plan, stream);
+    case 1: return run_variant<T, ASYM, kTok, 1>(p, plan, stream);
+    case 2: return run_variant<T, ASYM, kTok, 2>(p, plan, stream);
 #endif
-    default: return run_variant<T, ASYM, kTok, 0, kChains>(p, plan, stream);
+    default: return run_variant<T, ASYM, kTok, 0>(p, plan, stream);
   }
 }
 
@@ -343,10 +337,8 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
 template <typename T, bool ASYM>
 Status run_tokens(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   switch (plan.rows_per_block) {
-    // Accumulator chains: two at 64 tokens; at 128 the second chain's 64
-    // registers went to four-chunk stages instead (above).
-    case 64: return run<T, ASYM, 64, 2>(p, plan, stream);
-    case 128: return run<T, ASYM, 128, 1>(p, plan, stream);
+    case 64: return run<T, ASYM, 64>(p, plan, stream);
+    case 128: return run<T, ASYM, 128>(p, plan, stream);
   }
   return Status::fail(Code::InvalidArgument, "w4a16 wgmma: 64 or 128 rows per CTA");
 }
@@ -358,10 +350,9 @@ template <int kTok>
 int cluster_capacity(int size) {
   static std::atomic<int> cache[9];  // capacity + 1; 0: not asked yet
   if (const int v = cache[size].load(std::memory_order_relaxed)) return v - 1;
-  constexpr int kChains = kTok == 64 ? 2 : 1;
-  auto kernel = wgmma_kernel<__half, false, kTok, 0, kChains>;  // every instance has these resources
+  auto kernel = wgmma_kernel<__half, false, kTok, 0>;  // every instance has these resources
   int n = 0;
-  if (allow_max_smem<wgmma_kernel<__half, false, kTok, 0, kChains>>().ok()) {
+  if (allow_max_smem<wgmma_kernel<__half, false, kTok, 0>>().ok()) {
     const ClusterLaunch l(kernel, dim3(1, size, 1), dim3(kThreads), Stage<kTok, false>::kSmem, nullptr, dim3(1, size, 1));
     if (cudaOccupancyMaxActiveClusters(&n, kernel, &l.cfg) != cudaSuccess) (void)cudaGetLastError(), n = 0;
   }
