@@ -1,8 +1,8 @@
 // W4A16 GEMM on Hopper (sm_90a) for M > 16: warpgroup MMA with the weight
 // as the register A operand and the activations as B, i.e. outᵀ = W · xᵀ,
 // so the instruction's M (64) runs over weight columns and its N (64 or 128)
-// over tokens. (At M ≤ 16 gemm_decode.cu is faster: 27.5 µs against 31.5
-// at 8192²; bench/RESULTS.md.)
+// over tokens. (At M ≤ 16 gemm_decode.cu is faster: 23.2–27.8 µs against
+// this kernel's 26.7 at 8192²; bench/RESULTS.md.)
 //
 //   grid  (column blocks of 128, split-K, row blocks of 128 when M > 128)
 //   block warpgroup 0: producer. Thread 0 issues bulk copies (the copy
