@@ -6,7 +6,14 @@
 //
 // Any 32-bit word is a valid packed weight, so weights are random words;
 // the reference multiplies x by dequantize()'s output in fp32 on the GPU.
-// Timing: CUDA events around each launch, weights rotated past 3× L2, median.
+// Timing: CUDA events around each launch, weights rotated past 3× L2, median;
+// each line also gives a plain streaming read of the same weight bytes.
+//
+// Environment: WF_ARCH=0 (the portable kernels on sm_90), WF_WGMMA=1 (the
+// wgmma kernel at any M), WF_SPLIT=s (force the split-K count), WF_VARIANT=v
+// (probe variants, see gemm_decode.cu / gemm_wgmma.cu; wrong results by
+// design), WF_NOCLUSTER=1 (split-K meets through the scratch), WF_CLUSTERS=1
+// (print how many clusters the GPU holds for the decode plan).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
