@@ -105,6 +105,16 @@ describeGpu('gemmW4A16 against a float64 reference', () => {
     }
   });
 
+  it('a wide weight whose split-K partials meet through the scratch (on H100: 64 clusters of 8 do not fit)', async () => {
+    const n = 8192, k = 2048;
+    const qw = quantizeW4(tensor(hostRandn(n * k, 8192, 0.05), { shape: [n, k], dtype: 'float16' }), { groupSize: 128, symmetric: false });
+    for (const m of [1, 5, 16]) {
+      const e = await checkGemm(qw, m, m + 3, true);
+      expect(e.rel, `N=${n} K=${k} M=${m}: rel ${e.rel.toExponential(2)}`).toBeLessThan(TOL.float16);
+    }
+    qw.dispose();
+  });
+
   it('one weight used concurrently from two streams gives both right answers (split-K scratch is per stream)', async () => {
     const { Stream } = await import('../lib/index.js');
     const qw = quantizeW4(tensor(hostRandn(4096 * 1024, 21, 0.05), { shape: [4096, 1024], dtype: 'float16' }), { groupSize: 128 });
