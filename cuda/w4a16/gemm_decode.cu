@@ -262,11 +262,12 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
       if (c >= p.n) continue;
       if constexpr (MT == 1) {
         float unused = 0.f;
-        fn(acc[0][2 * h], acc[0][2 * h + 1], unused, unused, 2, 4 * t, c);
+        fn(acc[0][2 * h], acc[0][2 * h + 1], unused, unused, 2, sum_slot(2 * t), c);
       } else {
 #pragma unroll
         for (int i = 0; i < MT / 2; ++i)
-          if (16 * i < m) fn(acc[2 * i][2 * h], acc[2 * i][2 * h + 1], acc[2 * i + 1][2 * h], acc[2 * i + 1][2 * h + 1], 4, 16 * i + 4 * t, c);
+          if (16 * i < m)
+            fn(acc[2 * i][2 * h], acc[2 * i][2 * h + 1], acc[2 * i + 1][2 * h], acc[2 * i + 1][2 * h + 1], 4, sum_slot(16 * i + 2 * t), c);
       }
     }
   };
@@ -280,13 +281,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
 template <typename T, bool ASYM, int MT, int V>
 int active_clusters(int size, int smem) {
   if (!allow_max_smem<decode_kernel<T, ASYM, MT, V>>().ok()) return 0;
-  const ClusterLaunch l(decode_kernel<T, ASYM, MT, V>, dim3(1, 1, (unsigned)size), dim3(256), smem, nullptr, dim3(1, 1, (unsigned)size));
-  int n = 0;
-  if (cudaOccupancyMaxActiveClusters(&n, decode_kernel<T, ASYM, MT, V>, &l.cfg) != cudaSuccess) {
-    (void)cudaGetLastError();
-    return 0;
-  }
-  return n;
+  return max_active_clusters(decode_kernel<T, ASYM, MT, V>, dim3(256), smem, dim3(1, 1, (unsigned)size));
 }
 
 template <typename T, bool ASYM, int MT, int V>
@@ -296,18 +291,13 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   if (Status st = allow_max_smem<decode_kernel<T, ASYM, MT, V>>(); !st.ok()) return st;
   const int shift = p.group_size > 0 ? __builtin_ctz((unsigned)p.group_size) : 30;
   const dim3 grid(1, (unsigned)plan.col_blocks, (unsigned)plan.split_k);
-  if (plan.cluster) {
-    // The split-K CTAs of a column block (along z) form one cluster.
-    const ClusterLaunch l(kernel, grid, dim3(256), smem, stream, dim3(1, 1, grid.z));
-    if (cudaLaunchKernelEx(&l.cfg, kernel, p, plan, shift) == cudaSuccess) return check_launch("w4a16 decode gemm");
-    // A cluster this GPU cannot place: meet through the scratch instead.
-    (void)cudaGetLastError();
-    GemmPlan flat = plan;
-    flat.cluster = false;
-    kernel<<<grid, 256, smem, stream>>>(p, flat, shift);
+  // The split-K CTAs of a column block (along z) form one cluster; where the
+  // GPU cannot place it they meet through the scratch instead.
+  if (plan.cluster && launch_in_clusters(kernel, grid, dim3(256), smem, stream, dim3(1, 1, grid.z), p, plan, shift))
     return check_launch("w4a16 decode gemm");
-  }
-  kernel<<<grid, 256, smem, stream>>>(p, plan, shift);
+  GemmPlan flat = plan;
+  flat.cluster = false;
+  kernel<<<grid, 256, smem, stream>>>(p, flat, shift);
   return check_launch("w4a16 decode gemm");
 }
 
@@ -407,13 +397,8 @@ Status run_rows(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) 
 }
 
 int decode_active_clusters(const GemmParams& p, const GemmPlan& plan, int size) {
-  const int smem = decode_smem_bytes(p.m, plan.chunks_per_split, plan.rows_per_block / 8);
-  switch (plan.rows_per_block) {
-    case 8: return active_clusters<__half, false, 1, 0>(size, smem);
-    case 16: return active_clusters<__half, false, 2, 0>(size, smem);
-    case 32: return active_clusters<__half, false, 4, 0>(size, smem);
-    default: return active_clusters<__half, false, 8, 0>(size, smem);
-  }
+  const int mt = plan.rows_per_block / 8;
+  return cluster_capacity(mt, size, decode_smem_bytes(p.m, plan.chunks_per_split, mt));
 }
 
 Status launch_decode(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {

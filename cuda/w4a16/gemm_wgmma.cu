@@ -280,7 +280,7 @@ __global__ void __launch_bounds__(kThreads, 1)
 #pragma unroll
       for (int i = 0; i < kTok / 16; ++i) {
         float* e = acc + 8 * i + 2 * h;
-        if (16 * i < p.m) fn(e[0], e[1], e[4], e[5], 4, 16 * i + 4 * t, c);
+        if (16 * i < p.m) fn(e[0], e[1], e[4], e[5], 4, sum_slot(16 * i + 2 * t), c);
       }
     }
   };
@@ -309,16 +309,14 @@ Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
   if (Status st = tensor_map_2d_swizzle128(&x_map, p.x, p.dtype, p.m, p.k, kTok); !st.ok()) return st;
   const dim3 grid((unsigned)plan.col_blocks, (unsigned)plan.split_k, (unsigned)plan.row_blocks);
   auto kernel = wgmma_kernel<T, ASYM, kTok, V>;
-  if (plan.cluster) {
-    const ClusterLaunch l(kernel, grid, dim3(kThreads), Stage<kTok, ASYM>::kSmem, stream, dim3(1, grid.y, 1));
-    if (cudaLaunchKernelEx(&l.cfg, kernel, p, plan, shift, x_map) == cudaSuccess) return check_launch("w4a16 wgmma gemm");
-    (void)cudaGetLastError();  // a cluster this GPU cannot place: meet through the scratch
-    GemmPlan flat = plan;
-    flat.cluster = false;
-    kernel<<<grid, kThreads, Stage<kTok, ASYM>::kSmem, stream>>>(p, flat, shift, x_map);
+  constexpr int kSmem = Stage<kTok, ASYM>::kSmem;
+  // The K splits of a column block (along y) form one cluster; where the GPU
+  // cannot place it they meet through the scratch instead.
+  if (plan.cluster && launch_in_clusters(kernel, grid, dim3(kThreads), kSmem, stream, dim3(1, grid.y, 1), p, plan, shift, x_map))
     return check_launch("w4a16 wgmma gemm");
-  }
-  kernel<<<grid, kThreads, Stage<kTok, ASYM>::kSmem, stream>>>(p, plan, shift, x_map);
+  GemmPlan flat = plan;
+  flat.cluster = false;
+  kernel<<<grid, kThreads, kSmem, stream>>>(p, flat, shift, x_map);
   return check_launch("w4a16 wgmma gemm");
 }
 
@@ -350,12 +348,10 @@ template <int kTok>
 int cluster_capacity(int size) {
   static std::atomic<int> cache[9];  // capacity + 1; 0: not asked yet
   if (const int v = cache[size].load(std::memory_order_relaxed)) return v - 1;
-  auto kernel = wgmma_kernel<__half, false, kTok, 0>;  // every instance has these resources
-  int n = 0;
-  if (allow_max_smem<wgmma_kernel<__half, false, kTok, 0>>().ok()) {
-    const ClusterLaunch l(kernel, dim3(1, size, 1), dim3(kThreads), Stage<kTok, false>::kSmem, nullptr, dim3(1, size, 1));
-    if (cudaOccupancyMaxActiveClusters(&n, kernel, &l.cfg) != cudaSuccess) (void)cudaGetLastError(), n = 0;
-  }
+  // Every instance has this one's resources.
+  const int n = allow_max_smem<wgmma_kernel<__half, false, kTok, 0>>().ok()
+                    ? max_active_clusters(wgmma_kernel<__half, false, kTok, 0>, dim3(kThreads), Stage<kTok, false>::kSmem, dim3(1, size, 1))
+                    : 0;
   cache[size].store(n + 1, std::memory_order_relaxed);
   return n;
 }

@@ -37,7 +37,7 @@ struct GemmParams {
 struct GemmPlan {
   bool decode;            // M ≤ kDecodeMaxRows: the streaming kernel (gemm_decode.cu)
   bool hopper;            // sm_90, mid-size M: the wgmma kernel (gemm_wgmma.cu)
-  bool cluster;           // decode, sm_90: split-K CTAs meet in a cluster (no scratch)
+  bool cluster;           // sm_90: a column block's split-K CTAs meet in a cluster (no scratch)
   int rows_per_block;     // tiled/wgmma: 16, 32, 64 or 128; decode: 8, 16, 32 or 64
   int64_t row_blocks;
   int64_t col_blocks;     // of kGemmBlockN columns
