@@ -234,7 +234,7 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   using Cfg = Tile<MT>;
   auto kernel = gemm_kernel<T, ASYM, MT>;
   if (Status st = allow_max_smem<gemm_kernel<T, ASYM, MT>>(); !st.ok()) return st;
-  const int shift = p.group_size > 0 ? __builtin_ctz((unsigned)p.group_size) : 30;
+  const int shift = group_shift(p.group_size);
   dim3 grid((unsigned)plan.row_blocks, (unsigned)plan.col_blocks, (unsigned)plan.split_k);
   kernel<<<grid, 256, Cfg::kSmem, stream>>>(p, plan, shift);
   return check_launch("w4a16 gemm");

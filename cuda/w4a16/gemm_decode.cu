@@ -289,7 +289,7 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   auto kernel = decode_kernel<T, ASYM, MT, V>;
   const int smem = decode_smem_bytes(p.m, plan.chunks_per_split, MT);
   if (Status st = allow_max_smem<decode_kernel<T, ASYM, MT, V>>(); !st.ok()) return st;
-  const int shift = p.group_size > 0 ? __builtin_ctz((unsigned)p.group_size) : 30;
+  const int shift = group_shift(p.group_size);
   const dim3 grid(1, (unsigned)plan.col_blocks, (unsigned)plan.split_k);
   // The split-K CTAs of a column block (along z) form one cluster; where the
   // GPU cannot place it they meet through the scratch instead.

@@ -304,7 +304,7 @@ __global__ void __launch_bounds__(kThreads, 1)
 template <typename T, bool ASYM, int kTok, int V>
 Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   if (Status st = allow_max_smem<wgmma_kernel<T, ASYM, kTok, V>>(); !st.ok()) return st;
-  const int shift = p.group_size > 0 ? __builtin_ctz((unsigned)p.group_size) : 30;
+  const int shift = group_shift(p.group_size);
   CUtensorMap x_map;
   if (Status st = tensor_map_2d_swizzle128(&x_map, p.x, p.dtype, p.m, p.k, kTok); !st.ok()) return st;
   const dim3 grid((unsigned)plan.col_blocks, (unsigned)plan.split_k, (unsigned)plan.row_blocks);

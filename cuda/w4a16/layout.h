@@ -51,6 +51,9 @@ WF_HD int64_t padded_k(int64_t k, int group_size) {
   return group_size > 0 ? round_up(kp, group_size > kTileK ? group_size : kTileK) : kp;
 }
 WF_HD int64_t padded_n(int64_t n) { return round_up(n, kPadN); }
+// k >> group_shift(g) is k's group: log2 of the group size, and 30 (one
+// group for any K) for per-channel scales.
+inline int group_shift(int group_size) { return group_size > 0 ? __builtin_ctz((unsigned)group_size) : 30; }
 
 struct WordPos {
   int64_t word;

@@ -143,8 +143,6 @@ __global__ void gather_kernel(const GatherParams p) {
   static_cast<T*>(p.out)[i] = static_cast<const T*>(p.x)[m * p.k + p.perm[j]];
 }
 
-int group_shift(int group_size) { return group_size > 0 ? __builtin_ctz((unsigned)group_size) : 30; }
-
 bool valid_group(int gs) { return gs == 0 || gs == 32 || gs == 64 || gs == 128; }
 
 template <typename TW, typename TS>
