@@ -22,7 +22,7 @@ function reference(x: ArrayLike<number>, w: ArrayLike<number>, m: number, n: num
 }
 
 const TOL: Record<ScaleDType, number> = { float16: 1e-3, bfloat16: 8e-3 };
-const MS = [1, 2, 3, 7, 16, 33, 64, 128, 257];
+const MS = [1, 2, 3, 7, 16, 33, 64, 128, 200, 256, 257];
 
 async function checkGemm(qw: QuantizedWeight, m: number, seed: number, bias?: boolean) {
   const { n, k, dtype } = qw;
@@ -97,7 +97,7 @@ describeGpu('gemmW4A16 against a float64 reference', () => {
   it('larger and smallest shapes, with bias', async () => {
     for (const [n, k, dtype, gs, sym] of [[1024, 1024, 'float16', 128, true], [1024, 2048, 'bfloat16', 64, false], [64, 64, 'float16', 32, true], [8, 8, 'bfloat16', 32, false], [4096, 256, 'float16', 128, false]] as [number, number, ScaleDType, number, boolean][]) {
       const qw = quantizeW4(tensor(hostRandn(n * k, n + k, 0.05), { shape: [n, k], dtype }), { groupSize: gs, symmetric: sym });
-      for (const m of [1, 16, 64, 128, 257]) {
+      for (const m of [1, 16, 64, 128, 256, 257]) {
         const e = await checkGemm(qw, m, m + n, true);
         expect(e.rel, `N=${n} K=${k} M=${m}: rel ${e.rel.toExponential(2)}`).toBeLessThan(TOL[dtype]);
       }
@@ -111,6 +111,16 @@ describeGpu('gemmW4A16 against a float64 reference', () => {
     for (const m of [1, 5, 16]) {
       const e = await checkGemm(qw, m, m + 3, true);
       expect(e.rel, `N=${n} K=${k} M=${m}: rel ${e.rel.toExponential(2)}`).toBeLessThan(TOL.float16);
+    }
+    qw.dispose();
+  });
+
+  it('a weight wide enough for 256-token CTAs (H100/H200: 70 column blocks fill half the SMs), M > 128, bf16 asym', async () => {
+    const n = 8960, k = 256;
+    const qw = quantizeW4(tensor(hostRandn(n * k, 8960, 0.05), { shape: [n, k], dtype: 'bfloat16' }), { groupSize: 64, symmetric: false });
+    for (const m of [200, 256, 512]) {
+      const e = await checkGemm(qw, m, m + 5, true);
+      expect(e.rel, `N=${n} K=${k} M=${m}: rel ${e.rel.toExponential(2)}`).toBeLessThan(TOL.bfloat16);
     }
     qw.dispose();
   });

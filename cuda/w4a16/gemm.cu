@@ -291,7 +291,7 @@ Status launch_gemm(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
     return Status::fail(Code::UnsupportedShape, "w4a16: group size must be 32, 64, 128 or per-channel");
   if (plan.row_blocks > 2147483647 || plan.col_blocks > 65535 || plan.split_k > 65535)
     return Status::fail(Code::UnsupportedShape, "w4a16: problem too large for one launch");
-  if (plan.split_k > 1 && (!p.workspace || !p.counters))
+  if (plan.workspace_bytes > 0 && (!p.workspace || !p.counters))
     return Status::fail(Code::InvalidArgument, "w4a16: split-K needs workspace and counters");
   if (plan.hopper) return launch_wgmma(p, plan, stream);
   if (plan.decode) return p.m <= kDecodeMaxRows ? launch_decode(p, plan, stream) : Status::fail(Code::InvalidArgument, "w4a16: decode plan for M > 64");

@@ -87,9 +87,9 @@ template <typename T>
 __device__ __forceinline__ float to_float(T v) { return static_cast<float>(v); }
 
 // Shared memory: x[M][chunks·64 + 8] (16-bit), and after the loop the fp32
-// partials [8·MT][128] that a cluster sums.
+// partials [8·MT][128 + kMeetPad] that a cluster sums.
 inline int decode_smem_bytes(int64_t m, int chunks_per_split, int mt) {
-  return std::max((int)(m * (chunks_per_split * 64 + 8) * 2), mt * 8 * kDecodeBlockN * 4);
+  return std::max((int)(m * (chunks_per_split * 64 + 8) * 2), meet_parts_floats(mt * 8, kDecodeBlockN) * 4);
 }
 
 // outᵀ = W·xᵀ: the weight tile is mma's A operand (16 columns of N as its 16
@@ -250,7 +250,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
   };
   if (V < 2 && plan.cluster) {
     __syncthreads();  // x is no longer read: its space takes the partials
-    meet_in_cluster<T>(p, plan.split_k, reinterpret_cast<float*>(smem), kDecodeBlockN,
+    meet_in_cluster<T>(p, plan.split_k, reinterpret_cast<float*>(smem), 0, kDecodeMaxRows, kDecodeBlockN,
                        (int64_t)blockIdx.y * kDecodeBlockN, each_output, tid, 256);
     return;
   }

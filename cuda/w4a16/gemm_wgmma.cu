@@ -1,10 +1,11 @@
 // W4A16 GEMM on Hopper (sm_90a) for M > 16: warpgroup MMA with the weight
 // as the register A operand and the activations as B, i.e. outᵀ = W · xᵀ,
 // so the instruction's M (64) runs over weight columns and its N (64 or 128)
-// over tokens. (At M ≤ 16 gemm_decode.cu is faster: 23.2–27.8 µs against
+// over tokens; 256 tokens are two wgmmas of 128 on the same A fragments, so a
+// dequantized weight feeds twice the tensor work. (At M ≤ 16 gemm_decode.cu is faster: 23.2–27.8 µs against
 // this kernel's 26.7 at 8192²; bench/RESULTS.md.)
 //
-//   grid  (column blocks of 128, split-K, row blocks of 128 when M > 128)
+//   grid  (column blocks of 128, split-K, row blocks of kTok tokens)
 //   block warpgroup 0: producer. Thread 0 issues bulk copies (the copy
 //         engine, no registers) of the block's packed weight chunks, scales
 //         and zero points into a ring of shared-memory stages, and tensor-map
@@ -57,7 +58,9 @@ struct Stage {
   // Four chunks per stage: a stage's barriers and waits cover 16 wgmmas
   // (8192², M = 64: 33.2 → 28.9 µs; M = 128: 41.3 → 38.5, though only two
   // such stages fit; six chunks at 64 tokens: 30.7).
-  static constexpr int kChunks = 4;
+  // At 256 tokens two: four chunks' A fragments (64 registers) beside 128
+  // accumulators do not fit the consumers' 224, and x takes 64 KB a chunk pair.
+  static constexpr int kChunks = kTok == 256 ? 2 : 4;
   static constexpr int kXBytes = kTok * kChunks * 128;
   static constexpr int kWBytes = kTiles * kChunks * 512;
   static constexpr int kMaxGroups = 2 * kChunks;
@@ -67,8 +70,8 @@ struct Stage {
   static constexpr int kCount = kSmemBudget / kBytes < 12 ? kSmemBudget / kBytes : 12;
   static constexpr int kSmem = kCount * kBytes + 1024 + 2 * kCount * 8;  // + alignment, barriers
   static_assert(kBytes % 1024 == 0 && kCount >= 2, "stages of whole swizzle atoms, at least double-buffered");
-  static_assert(kTok == 64 || kTok == 128, "tokens per CTA: a wgmma N");
-  static_assert(kCount * kBytes >= kTok * kCols * 4, "the stage buffers hold a cluster meet's partials");
+  static_assert(kTok == 64 || kTok == 128 || kTok == 256, "tokens per CTA: a wgmma N, or two of 128");
+  static_assert(kCount * kBytes >= meet_parts_floats(kTok, kCols) * 4, "the stage buffers hold a cluster meet's partials");
 };
 
 // A stage: up to kChunks 64-wide K chunks of the CTA's column block.
@@ -114,7 +117,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   const int KC = (int)(p.k_pad / 64);
   const int64_t NT = p.n_pad / kTileN;
   const int64_t col = blockIdx.x;
-  const int row0 = blockIdx.z * kTok;  // M > 128 runs in blocks of 128 rows (never split)
+  const int row0 = blockIdx.z * kTok;  // M > kTok: row blocks (split K only in clusters)
   const int kc_begin = blockIdx.y * plan.chunks_per_split;
   const int kc_end = min(KC, kc_begin + plan.chunks_per_split);
   const int n_stages = (kc_end - kc_begin + S::kChunks - 1) / S::kChunks;
@@ -179,6 +182,9 @@ __global__ void __launch_bounds__(kThreads, 1)
   // One accumulator set. (Two independent chains, summed at the end, were
   // faster with two-chunk stages; with four-chunk stages their registers
   // cost more than they gave: 8192 × 28672 M = 64 79.7 against 74.5 µs.)
+  // 256 tokens: tokens 0-127 in acc[0, 64), 128-255 in acc[64, 128) (the
+  // same index → token map as one n256 wgmma).
+  constexpr int kMmaN = kTok > 128 ? 128 : kTok;
   float acc[kTok / 2];
 #pragma unroll
   for (int i = 0; i < kTok / 2; ++i) acc[i] = 0.f;
@@ -240,7 +246,10 @@ __global__ void __launch_bounds__(kThreads, 1)
     for (int c = 0; c < S::kChunks; ++c)
 #pragma unroll
       for (int j = 0; j < 4; ++j)
-        wgmma::Mma<T, kTok>::template rs<0>(acc, a[c][j], wgmma::desc(xs + c * kTok * 64 + j * 16, 16, 1024), 1);
+#pragma unroll
+        for (int h = 0; h < kTok / kMmaN; ++h)
+          wgmma::Mma<T, kMmaN>::template rs<0>(*reinterpret_cast<float(*)[kMmaN / 2]>(acc + h * kMmaN / 2), a[c][j],
+                                                wgmma::desc(xs + (c * kTok + h * kMmaN) * 64 + j * 16, 16, 1024), 1);
     wgmma::commit();
   };
 
@@ -290,8 +299,8 @@ __global__ void __launch_bounds__(kThreads, 1)
     // their partials through distributed shared memory, in the stage buffers
     // once every consumer warp is done with them.
     asm volatile("bar.sync 1, %0;" ::"n"(128 * kConsumerWGs) : "memory");
-    meet_in_cluster<T>(p, plan.split_k, reinterpret_cast<float*>(smem), kCols, nt0 * 16, each_output, tid - 128,
-                       128 * kConsumerWGs);
+    meet_in_cluster<T>(p, plan.split_k, reinterpret_cast<float*>(smem), row0, kTok, kCols, nt0 * 16, each_output,
+                       tid - 128, 128 * kConsumerWGs);
     return;
   }
   if (plan.split_k > 1 && !meet_splits(p, p.counters + col, plan.split_k, live, tid == 128, each_sum,
@@ -316,7 +325,13 @@ Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
     return check_launch("w4a16 wgmma gemm");
   GemmPlan flat = plan;
   flat.cluster = false;
-  kernel<<<grid, kThreads, kSmem, stream>>>(p, flat, shift, x_map);
+  dim3 flat_grid = grid;
+  if (plan.split_k > 1 && (p.m > kWgmmaMaxRows || plan.row_blocks > 1)) {
+    // The scratch cannot hold these sums: one CTA runs all of K.
+    flat.split_k = 1, flat.chunks_per_split = (int)(p.k_pad / 64);
+    flat_grid.y = 1;
+  }
+  kernel<<<flat_grid, kThreads, kSmem, stream>>>(p, flat, shift, x_map);
   return check_launch("w4a16 wgmma gemm");
 }
 
@@ -331,14 +346,29 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   }
 }
 
-// Tokens per CTA: the wgmma N, the smallest that covers M.
+// Tokens per CTA (the wgmma N, or two of 128): the smallest that covers M up
+// to 128. Above, 128 or 256, whichever pads M less; on a tie 256 (a
+// dequantized weight fragment feeds two wgmmas) where its CTAs fill half the
+// SMs without a K split, else 128 with K split in clusters. H200, M = 256,
+// µs for 128 / 256: 28672 × 8192 245 / 212, 11008 × 4096 69 / 62 (86 CTAs
+// against 172); 8192² 64 / 67, 4096² 25 / 31 (256 needs 2-3 splits whose
+// 128 KB of partials per CTA meet in DSMEM).
+int tokens_for(int64_t m, int64_t col_blocks, int sm_count) {
+  if (m <= 64) return 64;
+  if (m <= 128) return 128;
+  const int64_t blocks256 = (m + 255) / 256;
+  if (blocks256 * 256 > (m + 127) / 128 * 128) return 128;
+  return 2 * col_blocks * blocks256 >= sm_count ? 256 : 128;
+}
+
 template <typename T, bool ASYM>
 Status run_tokens(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   switch (plan.rows_per_block) {
     case 64: return run<T, ASYM, 64>(p, plan, stream);
     case 128: return run<T, ASYM, 128>(p, plan, stream);
+    case 256: return run<T, ASYM, 256>(p, plan, stream);
   }
-  return Status::fail(Code::InvalidArgument, "w4a16 wgmma: 64 or 128 rows per CTA");
+  return Status::fail(Code::InvalidArgument, "w4a16 wgmma: 64, 128 or 256 rows per CTA");
 }
 
 
@@ -355,15 +385,19 @@ int cluster_capacity(int size) {
   cache[size].store(n + 1, std::memory_order_relaxed);
   return n;
 }
+int cluster_capacity(int tokens, int size) {
+  return tokens == 64 ? cluster_capacity<64>(size) : tokens == 128 ? cluster_capacity<128>(size) : cluster_capacity<256>(size);
+}
 
 }  // namespace
 
 GemmPlan plan_wgmma(const GemmParams& p) {
   GemmPlan plan{};
   plan.hopper = true;
-  plan.rows_per_block = p.m <= 64 ? 64 : 128;
-  plan.row_blocks = (p.m + plan.rows_per_block - 1) / plan.rows_per_block;
   plan.col_blocks = (p.n_pad + kCols - 1) / kCols;
+  plan.rows_per_block = p.tok_override > 0 ? p.tok_override : tokens_for(p.m, plan.col_blocks, p.sm_count);
+  plan.row_blocks = (p.m + plan.rows_per_block - 1) / plan.rows_per_block;
+  const int64_t tiles = plan.col_blocks * plan.row_blocks;
   const int kc = (int)(p.k_pad / 64);
   // One CTA per SM; K is split only to give every SM a CTA. Split partials
   // cost M·N atomics each: at M ≥ 48 splitting 224 column blocks 7 ways
@@ -371,33 +405,35 @@ GemmPlan plan_wgmma(const GemmParams& p) {
   // 117.6 (split 3) against 75.0 (bench/RESULTS.md).
   const int64_t slots = std::max(p.sm_count, 1);
   const int max_split = std::max(1, std::min(16, kc / (2 * Stage<64, false>::kChunks)));
-  int split = (int)std::max<int64_t>(1, std::min<int64_t>(max_split, slots / (plan.col_blocks * plan.row_blocks)));
+  int split = (int)std::max<int64_t>(1, std::min<int64_t>(max_split, slots / tiles));
   if (p.split_override > 0) split = std::min(p.split_override, kc);
-  if (plan.row_blocks > 1) split = 1;  // the scratch holds sums of up to kWgmmaMaxRows rows
   plan.chunks_per_split = (kc + split - 1) / split;
   plan.split_k = (kc + plan.chunks_per_split - 1) / plan.chunks_per_split;  // no empty splits
-  // Split partials meet in the caller's zeroed scratch (left zeroed).
-  plan.workspace_bytes = plan.split_k > 1 ? (size_t)gemm_sum_rows(p.m) * p.n * sizeof(float) : 0;
-  plan.counters = plan.split_k > 1 ? plan.col_blocks : 0;
+  // Split partials meet in the caller's zeroed scratch (left zeroed), which
+  // holds the sums of one row block of up to kWgmmaMaxRows rows; beyond,
+  // K splits only in clusters.
+  const bool scratch = p.m <= kWgmmaMaxRows && plan.row_blocks == 1;
+  plan.workspace_bytes = plan.split_k > 1 && scratch ? (size_t)gemm_sum_rows(p.m) * p.n * sizeof(float) : 0;
+  plan.counters = plan.split_k > 1 && scratch ? plan.col_blocks : 0;
 #ifdef WARPFORGE_SM90A
   // The split CTAs of a column block meet in a cluster when the GPU holds
   // every cluster at once (or the grid runs in waves anyway): the atomics
   // meet cost ~20 µs of 57 at M = 128, 8192² (probe: the wgmmas alone took
   // as long with 2 splits as with 1).
   // Where they do not all fit, fewer splits that fit are tried first.
-  if (p.arch >= 90 && plan.split_k >= 2 && plan.split_k <= 8 && p.split_override == 0) {
-    if (plan.col_blocks * plan.split_k > slots) {
+  if (p.arch >= 90 && plan.split_k >= 2 && plan.split_k <= 8 && (p.split_override == 0 || !scratch)) {
+    if (tiles * plan.split_k > slots) {
       plan.cluster = true;
     } else {
       for (int s = plan.split_k; s >= 2 && !plan.cluster; --s) {
-        const int cap = plan.rows_per_block == 64 ? cluster_capacity<64>(s) : cluster_capacity<128>(s);
         const int cps = (kc + s - 1) / s;
-        if (plan.col_blocks > cap || (kc + cps - 1) / cps != s) continue;
+        if (tiles > cluster_capacity(plan.rows_per_block, s) || (kc + cps - 1) / cps != s) continue;
         plan.cluster = true, plan.split_k = s, plan.chunks_per_split = cps;
       }
     }
   }
 #endif
+  if (!scratch && !plan.cluster) plan.split_k = 1, plan.chunks_per_split = kc;
   return plan;
 }
 
