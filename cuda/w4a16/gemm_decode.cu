@@ -124,8 +124,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
   uint4 ring[kRing];
   if (active) {
 #pragma unroll
-    for (int i = 0; i < kRing; ++i)
-      if (kc0 + i < kc1) ring[i] = fetch(kc0 + i);
+    for (int i = 0; i < kRing; ++i) ring[i] = fetch(min(kc0 + i, kc1 - 1));
   }
 
   // x[0:M, K range] -> smem, zero past K; cp.async keeps all of it in flight.
@@ -157,7 +156,6 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
 #pragma unroll
     for (int i = 0; i < kPairs; ++i)
       bbase[i] = xs + min(16 * i + (lane / 16) * 8 + lane % 8, m - 1) * x_row + ((lane / 8) % 2) * 8;
-    const int gmask = p.group_size > 0 ? p.group_size - 1 : 0x7fffffff;
 
     float part[MT][4] = {};
     // The current group's subtrahends and scales, per column (n, n + 8). The
@@ -165,13 +163,19 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
     // load latency hides behind the group's math.
     T2 zlo[2], zhi[2];
     uint32_t scale;  // the pair, raw
-    auto load_group = [&](int64_t grp) {
-      scale = ptx::ldg_nc_u1(static_cast<const T*>(p.scales) + grp * sstride + zoff);
+    // The current group's scale (and zero point) words; the next group's
+    // are one stride further.
+    // (An element offset, one register for both: scales and zero points
+    // share the layout, and fewer than 2^31 of them exist.)
+    int soff = (int)((((int64_t)kc0 * 64) >> group_shift) * sstride + zoff);
+    auto load_group = [&]() {
+      scale = ptx::ldg_nc_u1(static_cast<const T*>(p.scales) + soff);
       float z[2] = {8.f, 8.f};
       if constexpr (ASYM) {
-        const T2 zz = N::pair(ptx::ldg_nc_u1(static_cast<const T*>(p.zeros) + grp * sstride + zoff));
+        const T2 zz = N::pair(ptx::ldg_nc_u1(static_cast<const T*>(p.zeros) + soff));
         z[0] = to_float(zz.x), z[1] = to_float(zz.y);
       }
+      soff += (int)sstride;
 #pragma unroll
       for (int h = 0; h < 2; ++h) {
         zlo[h] = N::splat(static_cast<T>((N::kMagic == 0x6400u ? 1024.f : 128.f) + z[h]));
@@ -189,8 +193,13 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
           part[mt][i] = 0.f;
         }
     };
-    int64_t grp = ((int64_t)kc0 * 64) >> group_shift;
-    load_group(grp);
+    load_group();
+    // Group ends: at group 32 mid-chunk and at every chunk end; at 64 and 128
+    // at chunk ends where the chunk index hits the mask; per-channel only at
+    // the end of the K range. (Checked per chunk, not per k16 step: the loop
+    // control was over half of the instructions per chunk.)
+    const bool mid_chunk_group = p.group_size == 32;
+    const int chunk_gmask = p.group_size >= 64 ? p.group_size / 64 - 1 : p.group_size == 32 ? 0 : 0x7fffffff;
 
     auto process = [&](int kc, const uint4& wq) {
       const int col = (kc - kc0) * 64;
@@ -213,12 +222,15 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
             ptx::mma_16816<T>(part[2 * i + 1], a, {xf[2], xf[3]});
           }
         }
-        const int k_next = kc * 64 + 16 * j + 16;
-        if ((k_next & gmask) == 0 || k_next == kc1 * 64) {
+        if (j == 1 && mid_chunk_group) {
           flush();
-          grp = (int64_t)k_next >> group_shift;
-          if (k_next < kc1 * 64) load_group(grp);
+          load_group();
         }
+      }
+      const int next = kc + 1;
+      if ((next & chunk_gmask) == 0 || next == kc1) {
+        flush();
+        if (next < kc1) load_group();
       }
     };
     uint32_t sink = 0;  // the load-only probes keep their loads alive through this
@@ -228,7 +240,9 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
         const int kc = base + i;
         if (kc >= kc1) break;
         const uint4 wq = ring[i];
-        if (kc + kRing < kc1) ring[i] = fetch(kc + kRing);
+        // Unconditional (the tail re-reads its last chunk): a predicated load
+        // made the compiler shuffle the whole ring through moves each chunk.
+        ring[i] = fetch(min(kc + kRing, kc1 - 1));
         if constexpr (V == 1 || V == 2) sink ^= wq.x ^ wq.y ^ wq.z ^ wq.w;
         else process(kc, wq);
       }
