@@ -334,17 +334,18 @@ int cluster_capacity(int mt, int size, int smem) {
   return n;
 }
 
-// On sm_90 a column block's split-K CTAs meet in a cluster when the GPU
-// holds all the grid's clusters at once, or when the grid runs in several
-// waves anyway. H100, harness, µs, clusters against the meet through the
-// scratch: 28672 × 8192 M = 1 (2 splits) 56.4 / 58.8, M = 16 (7 splits, 3
-// waves) 82.0 / 84.7; 11008 × 4096 M = 1 18.1 / 18.5. But 64 clusters of 8
+// On sm_90 a column block's split-K CTAs meet in a cluster when the grid is
+// one wave and the GPU holds all its clusters at once. H100, harness, µs,
+// clusters against the meet through the scratch: 28672 × 8192 M = 1 (2
+// splits) 56.4 / 58.8; 11008 × 4096 M = 1 18.1 / 18.5. But 64 clusters of 8
 // do not fit at once (62 do): 8192² M = 1 in clusters took 27.8 µs against
-// 21.8, a second wave; one split fewer so that they fit tied (22.6 / 22.1).
+// 21.8, a second wave. Grids of several waves: on H100 clusters won a
+// little (28672 × 8192 M = 16, 7 splits, 82.0 / 84.7), on H200 they lose
+// much (the same 87.8 / 72.3; 8192 × 28672 M = 8, 16 splits, 87.4 / 56.3).
 [[maybe_unused]] void choose_cluster(GemmPlan& plan, int64_t m, int mt, int64_t slots) {
   const int s = plan.split_k;
   if (s < 2 || s > kMaxCluster) return;
-  plan.cluster = plan.col_blocks * s > slots ||
+  plan.cluster = plan.col_blocks * s <= slots &&
                  plan.col_blocks <= cluster_capacity(mt, s, decode_smem_bytes(m, plan.chunks_per_split, mt));
 }
 
