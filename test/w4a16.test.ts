@@ -115,13 +115,21 @@ describeGpu('gemmW4A16 against a float64 reference', () => {
     qw.dispose();
   });
 
-  it('a weight wide enough for 256-token CTAs (H100/H200: 70 column blocks fill half the SMs), M > 128, bf16 asym', async () => {
+  it('a weight wide enough for 256-token CTAs (H100/H200: 70 column blocks, K unsplit), M > 128, bf16 asym', async () => {
     const n = 8960, k = 256;
     const qw = quantizeW4(tensor(hostRandn(n * k, 8960, 0.05), { shape: [n, k], dtype: 'bfloat16' }), { groupSize: 64, symmetric: false });
     for (const m of [200, 256, 512]) {
       const e = await checkGemm(qw, m, m + 5, true);
       expect(e.rel, `N=${n} K=${k} M=${m}: rel ${e.rel.toExponential(2)}`).toBeLessThan(TOL.bfloat16);
     }
+    qw.dispose();
+  });
+
+  it('256-token CTAs whose two K splits meet in a cluster (H100/H200: 60 column blocks), M = 256', async () => {
+    const n = 7680, k = 1024;
+    const qw = quantizeW4(tensor(hostRandn(n * k, 7680, 0.05), { shape: [n, k], dtype: 'float16' }), { groupSize: 128 });
+    const e = await checkGemm(qw, 256, 11, true);
+    expect(e.rel, `N=${n} K=${k} M=256: rel ${e.rel.toExponential(2)} maxAbs ${e.maxAbs.toExponential(2)}`).toBeLessThan(TOL.float16);
     qw.dispose();
   });
 

@@ -95,7 +95,8 @@ struct StageCursor {
 
 // GemmParams::variant 1 and 2 are probes for the harness (wrong results):
 // 1 the same copies with no math, the memory ceiling of this pipeline; 2 the
-// consumers' wgmmas alone, no copies and no dequantization.
+// consumers' wgmmas alone, no copies and no dequantization; 3 (right
+// results) two fragment sets at every token count (below).
 template <typename T, bool ASYM, int kTok, int V>
 __global__ void __launch_bounds__(kThreads, 1)
     wgmma_kernel(const GemmParams p, const GemmPlan plan, int group_shift, const __grid_constant__ CUtensorMap x_map) {
@@ -203,7 +204,7 @@ __global__ void __launch_bounds__(kThreads, 1)
       return;
     }
     mbarrier::wait(full + buf, (i / S::kCount) & 1);
-    if (!live || V != 0) return;
+    if (!live || V == 1 || V == 2) return;
     const int g_lo = group_lo(r);
     const uint4* wsm = reinterpret_cast<const uint4*>(w_of(buf) + warp * S::kChunks * 512) + lane;
     const T* ssm = s_of(buf) + (warp * 8 + g) * 2;
@@ -254,19 +255,53 @@ __global__ void __launch_bounds__(kThreads, 1)
   };
 
   StageCursor<S::kChunks> cursor(kc_begin, kc_end);
-  // (Measured: dequantizing stage i+1 while stage i's wgmmas run, with two
-  // fragment sets, was slower at every M, both with x copied by cp.async and
-  // by the tensor map: 8192², M = 64 / 128: 46.1 / 65.3 µs against 41.3 / 60.5.)
-  for (int i = 0; i < n_stages; ++i) {
-    const StageRef r = cursor.next();
-    const int buf = i % S::kCount;
-    Frags a;
-    prepare(i, r, a);
-    issue(i, r, a);
-    wgmma::wait<0>();
-    wgmma::pin(acc);
-    __syncwarp();
-    if (lane == 0) mbarrier::arrive(empty + buf);
+  // 256 tokens (and probe 3 at any): stage i + 1 dequantized into a second
+  // fragment set while stage i's wgmmas run, the set in flight pinned until
+  // they complete. H200, µs, one set / two: 28672 × 8192 M = 256 213.6 /
+  // 204.7; at 64 and 128 tokens slower (8192² M = 64 27.8 / 30.1, M = 128
+  // 39.0 / 40.1; 28672 × 8192 M = 64 85.6 / 94.9).
+  if constexpr (V == 3 || (V == 0 && kTok == 256)) {
+    auto pin_frags = [](Frags& a) {
+#pragma unroll
+      for (int c = 0; c < S::kChunks; ++c)
+#pragma unroll
+        for (int j = 0; j < 4; ++j)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) asm volatile("" : "+r"(a[c][j][e])::"memory");
+    };
+    Frags a0, a1;
+    StageRef r = cursor.next();
+    prepare(0, r, a0);
+    auto step = [&](int i, const StageRef& ri, Frags& cur, Frags& nxt) {
+      issue(i, ri, cur);
+      StageRef rn = ri;
+      if (i + 1 < n_stages) {
+        rn = cursor.next();
+        prepare(i + 1, rn, nxt);
+      }
+      wgmma::wait<0>();
+      wgmma::pin(acc);
+      pin_frags(cur);
+      __syncwarp();
+      if (lane == 0) mbarrier::arrive(empty + i % S::kCount);
+      return rn;
+    };
+    for (int i = 0; i < n_stages; i += 2) {
+      r = step(i, r, a0, a1);
+      if (i + 1 < n_stages) r = step(i + 1, r, a1, a0);
+    }
+  } else {
+    for (int i = 0; i < n_stages; ++i) {
+      const StageRef r = cursor.next();
+      const int buf = i % S::kCount;
+      Frags a;
+      prepare(i, r, a);
+      issue(i, r, a);
+      wgmma::wait<0>();
+      wgmma::pin(acc);
+      __syncwarp();
+      if (lane == 0) mbarrier::arrive(empty + buf);
+    }
   }
 
   // acc[4·n8 + e]: weight column (nt0 + warp)·16 + g + 8·(e ≥ 2), token n8·8 + 2t + (e & 1).
@@ -341,6 +376,7 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
 #ifdef WARPFORGE_PROBES  // the harness's build only
     case 1: return run_variant<T, ASYM, kTok, 1>(p, plan, stream);
     case 2: return run_variant<T, ASYM, kTok, 2>(p, plan, stream);
+    case 3: return run_variant<T, ASYM, kTok, 3>(p, plan, stream);
 #endif
     default: return run_variant<T, ASYM, kTok, 0>(p, plan, stream);
   }
@@ -348,17 +384,18 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
 
 // Tokens per CTA (the wgmma N, or two of 128): the smallest that covers M up
 // to 128. Above, 128 or 256, whichever pads M less; on a tie 256 (a
-// dequantized weight fragment feeds two wgmmas) where its CTAs fill half the
-// SMs without a K split, else 128 with K split in clusters. H200, M = 256,
-// µs for 128 / 256: 28672 × 8192 245 / 212, 11008 × 4096 69 / 62 (86 CTAs
-// against 172); 8192² 64 / 67, 4096² 25 / 31 (256 needs 2-3 splits whose
-// 128 KB of partials per CTA meet in DSMEM).
+// dequantized weight fragment feeds two wgmmas) where its CTAs, split K at
+// most two ways, fill 90 % of the SMs, else 128. H200, M = 256, µs for
+// 128 / 256: 28672 × 8192 244 / 206, 11008 × 4096 69 / 59, 8192 × 28672
+// 200 / 188 (K split 2), 8192² 63.8 / 62.5 (split 2), but 4096 × 11008
+// 48 / 56 (256 needs 3 splits, whose 128 KB of partials per CTA meet in
+// DSMEM).
 int tokens_for(int64_t m, int64_t col_blocks, int sm_count) {
   if (m <= 64) return 64;
   if (m <= 128) return 128;
   const int64_t blocks256 = (m + 255) / 256;
   if (blocks256 * 256 > (m + 127) / 128 * 128) return 128;
-  return 2 * col_blocks * blocks256 >= sm_count ? 256 : 128;
+  return 20 * col_blocks * blocks256 >= 9 * (int64_t)sm_count ? 256 : 128;
 }
 
 template <typename T, bool ASYM>
