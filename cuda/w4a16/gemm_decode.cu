@@ -201,8 +201,11 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
     const bool mid_chunk_group = p.group_size == 32;
     const int chunk_gmask = p.group_size >= 64 ? p.group_size / 64 - 1 : p.group_size == 32 ? 0 : 0x7fffffff;
 
+    // M ≤ 8: one ldmatrix_x4 feeds two k16 steps (lanes 16-31 address k + 16).
+    const T* xbase2 = xs + min(lane % 8, m - 1) * x_row + (lane / 8) * 8;
     auto process = [&](int kc, const uint4& wq) {
       const int col = (kc - kc0) * 64;
+      uint32_t x2[4];
 #pragma unroll
       for (int j = 0; j < 4; ++j) {
         const uint32_t word = j == 0 ? wq.x : j == 1 ? wq.y : j == 2 ? wq.z : wq.w;
@@ -212,9 +215,8 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
 #pragma unroll
         for (int i = 0; i < kPairs; ++i) {
           if constexpr (MT == 1) {
-            uint32_t xf[2];
-            ptx::ldmatrix_x2(xf, bbase[0] + col + j * 16);
-            ptx::mma_16816<T>(part[0], a, xf);
+            if (j % 2 == 0) ptx::ldmatrix_x4(x2, xbase2 + col + j * 16);
+            ptx::mma_16816<T>(part[0], a, {x2[2 * (j % 2)], x2[2 * (j % 2) + 1]});
           } else {
             uint32_t xf[4];
             ptx::ldmatrix_x4(xf, bbase[i] + col + j * 16);
