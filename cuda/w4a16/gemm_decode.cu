@@ -203,8 +203,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
 
     // M ≤ 8: one ldmatrix_x4 feeds two k16 steps (lanes 16-31 address k + 16).
     const T* xbase2 = xs + min(lane % 8, m - 1) * x_row + (lane / 8) * 8;
-    auto process = [&](int kc, const uint4& wq) {
-      const int col = (kc - kc0) * 64;
+    auto process = [&](int kc, int col, const uint4& wq) {
       uint32_t x2[4];
 #pragma unroll
       for (int j = 0; j < 4; ++j) {
@@ -236,19 +235,31 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
       }
     };
     uint32_t sink = 0;  // the load-only probes keep their loads alive through this
-    for (int base = kc0; base < kc1; base += kRing) {
+    // A slot is refilled after its chunk is used (fetching first cost a copy
+    // of the chunk per step, and was slower though one more load was in
+    // flight: H200, 28672 × 8192 M = 1 54.7 against 50.7 µs).
+    auto step = [&](int kc, int col, uint4& slot, int next) {
+      if constexpr (V == 1 || V == 2) sink ^= slot.x ^ slot.y ^ slot.z ^ slot.w;
+      else process(kc, col, slot);
+      slot = fetch(next);
+    };
+    // Whole rounds whose refills stay inside the K range: addresses are the
+    // round's base plus constants, no clamps, no exits.
+    int base = kc0;
+    for (; base + 2 * kRing <= kc1; base += kRing) {
+      const int col = (base - kc0) * 64;
+#pragma unroll
+      for (int i = 0; i < kRing; ++i) step(base + i, col + 64 * i, ring[i], base + kRing + i);
+    }
+    // The last rounds. Refills unconditional (the tail re-reads its last
+    // chunk): a predicated load made the compiler shuffle the whole ring
+    // through moves each chunk.
+    for (; base < kc1; base += kRing) {
+      const int col = (base - kc0) * 64;
 #pragma unroll
       for (int i = 0; i < kRing; ++i) {
-        const int kc = base + i;
-        if (kc >= kc1) break;
-        if constexpr (V == 1 || V == 2) sink ^= ring[i].x ^ ring[i].y ^ ring[i].z ^ ring[i].w;
-        else process(kc, ring[i]);
-        // Refilled after its chunk is used (fetching first cost a copy of the
-        // chunk per step, and was slower though one more load was in flight:
-        // H200, 28672 × 8192 M = 1 54.7 against 50.7 µs). Unconditional (the
-        // tail re-reads its last chunk): a predicated load made the compiler
-        // shuffle the whole ring through moves each chunk.
-        ring[i] = fetch(min(kc + kRing, kc1 - 1));
+        if (base + i >= kc1) break;
+        step(base + i, col + 64 * i, ring[i], min(base + kRing + i, kc1 - 1));
       }
     }
     if constexpr (V == 1 || V == 2) acc[0][0] = __uint_as_float(sink & 0x3fffffffu) * 0.f;
