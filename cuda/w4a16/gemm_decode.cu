@@ -18,6 +18,7 @@
 //     memory, elsewhere the last CTA to arrive adds them (epilogue.cuh).
 #include <algorithm>
 #include <atomic>
+#include <type_traits>
 
 #include "../common/cluster_launch.h"
 #include "../common/launch.h"
@@ -203,7 +204,9 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
 
     // M ≤ 8: one ldmatrix_x4 feeds two k16 steps (lanes 16-31 address k + 16).
     const T* xbase2 = xs + min(lane % 8, m - 1) * x_row + (lane / 8) * 8;
-    auto process = [&](int kc, int col, const uint4& wq) {
+    // kTail: the chunk may be the K range's last (not in whole rounds).
+    auto process = [&](auto tail, int kc, int col, const uint4& wq) {
+      constexpr bool kTail = decltype(tail)::value;
       uint32_t x2[4];
 #pragma unroll
       for (int j = 0; j < 4; ++j) {
@@ -229,18 +232,18 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
         }
       }
       const int next = kc + 1;
-      if ((next & chunk_gmask) == 0 || next == kc1) {
+      if ((next & chunk_gmask) == 0 || (kTail && next == kc1)) {
         flush();
-        if (next < kc1) load_group();
+        if (!kTail || next < kc1) load_group();
       }
     };
     uint32_t sink = 0;  // the load-only probes keep their loads alive through this
     // A slot is refilled after its chunk is used (fetching first cost a copy
     // of the chunk per step, and was slower though one more load was in
     // flight: H200, 28672 × 8192 M = 1 54.7 against 50.7 µs).
-    auto step = [&](int kc, int col, uint4& slot, int next) {
+    auto step = [&](auto tail, int kc, int col, uint4& slot, int next) {
       if constexpr (V == 1 || V == 2) sink ^= slot.x ^ slot.y ^ slot.z ^ slot.w;
-      else process(kc, col, slot);
+      else process(tail, kc, col, slot);
       slot = fetch(next);
     };
     // Whole rounds whose refills stay inside the K range: addresses are the
@@ -249,7 +252,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
     for (; base + 2 * kRing <= kc1; base += kRing) {
       const int col = (base - kc0) * 64;
 #pragma unroll
-      for (int i = 0; i < kRing; ++i) step(base + i, col + 64 * i, ring[i], base + kRing + i);
+      for (int i = 0; i < kRing; ++i) step(std::false_type{}, base + i, col + 64 * i, ring[i], base + kRing + i);
     }
     // The last rounds. Refills unconditional (the tail re-reads its last
     // chunk): a predicated load made the compiler shuffle the whole ring
@@ -259,7 +262,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
 #pragma unroll
       for (int i = 0; i < kRing; ++i) {
         if (base + i >= kc1) break;
-        step(base + i, col + 64 * i, ring[i], min(base + kRing + i, kc1 - 1));
+        step(std::true_type{}, base + i, col + 64 * i, ring[i], min(base + kRing + i, kc1 - 1));
       }
     }
     if constexpr (V == 1 || V == 2) acc[0][0] = __uint_as_float(sink & 0x3fffffffu) * 0.f;
