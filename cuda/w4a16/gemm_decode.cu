@@ -36,6 +36,15 @@ namespace {
 // spills: 24.4) and an 8-deep per-thread cp.async ring in shared memory were
 // all slower, and the order in which chunks are read made no difference.
 constexpr int kRing = 4;
+// f(integral_constant<int, I>) for I = B … E - 1: an unrolled loop whose
+// index is a compile-time constant.
+template <int B, int E, typename F>
+__device__ __forceinline__ void static_for(F&& f) {
+  if constexpr (B < E) {
+    f(std::integral_constant<int, B>{});
+    static_for<B + 1, E>(f);
+  }
+}
 // 8-row tiles of M per CTA (MT) set the register budget: 4 CTAs per SM up
 // to 16 rows, 2 above (more accumulators).
 __host__ __device__ constexpr int ctas_per_sm(int mt) { return mt <= 2 ? 4 : 2; }
@@ -204,9 +213,10 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
 
     // M ≤ 8: one ldmatrix_x4 feeds two k16 steps (lanes 16-31 address k + 16).
     const T* xbase2 = xs + min(lane % 8, m - 1) * x_row + (lane / 8) * 8;
-    // kTail: the chunk may be the K range's last (not in whole rounds).
-    auto process = [&](auto tail, int kc, int col, const uint4& wq) {
-      constexpr bool kTail = decltype(tail)::value;
+    // kEnd: 1 the chunk ends a group, 0 it does not; -1 tested at run time;
+    // -2 tested at run time, and so is the end of the K range (last rounds).
+    auto process = [&](auto end, int kc, int col, const uint4& wq) {
+      constexpr int kEnd = decltype(end)::value;
       uint32_t x2[4];
 #pragma unroll
       for (int j = 0; j < 4; ++j) {
@@ -231,29 +241,52 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
           load_group();
         }
       }
-      const int next = kc + 1;
-      if ((next & chunk_gmask) == 0 || (kTail && next == kc1)) {
+      if constexpr (kEnd < 0) {
+        const int next = kc + 1;
+        if ((next & chunk_gmask) == 0 || (kEnd == -2 && next == kc1)) {
+          flush();
+          if (kEnd == -1 || next < kc1) load_group();
+        }
+      } else if constexpr (kEnd == 1) {
         flush();
-        if (!kTail || next < kc1) load_group();
+        load_group();
       }
     };
     uint32_t sink = 0;  // the load-only probes keep their loads alive through this
     // A slot is refilled after its chunk is used (fetching first cost a copy
     // of the chunk per step, and was slower though one more load was in
     // flight: H200, 28672 × 8192 M = 1 54.7 against 50.7 µs).
-    auto step = [&](auto tail, int kc, int col, uint4& slot, int next) {
+    auto step = [&](auto end, int kc, int col, uint4& slot, int next) {
       if constexpr (V == 1 || V == 2) sink ^= slot.x ^ slot.y ^ slot.z ^ slot.w;
-      else process(tail, kc, col, slot);
+      else process(end, kc, col, slot);
       slot = fetch(next);
     };
     // Whole rounds whose refills stay inside the K range: addresses are the
-    // round's base plus constants, no clamps, no exits.
+    // round's base plus constants, no clamps, no exits. kEnds ≥ 0: bit i
+    // says whether chunk i of every round ends a group; -1: tested at run
+    // time.
     int base = kc0;
-    for (; base + 2 * kRing <= kc1; base += kRing) {
-      const int col = (base - kc0) * 64;
-#pragma unroll
-      for (int i = 0; i < kRing; ++i) step(std::false_type{}, base + i, col + 64 * i, ring[i], base + kRing + i);
-    }
+    auto rounds = [&](auto ends) {
+      constexpr int kEnds = decltype(ends)::value;
+      for (; base + 2 * kRing <= kc1; base += kRing) {
+        const int col = (base - kc0) * 64;
+        static_for<0, kRing>([&](auto ic) {
+          constexpr int i = decltype(ic)::value;
+          step(std::integral_constant<int, kEnds < 0 ? -1 : (kEnds >> i) & 1>{}, base + i, col + 64 * i, ring[i],
+               base + kRing + i);
+        });
+      }
+    };
+    // M ≤ 8: one copy of the rounds per group-end pattern. Rounds start at
+    // kc0 + 4r: every chunk ends a group at groups ≤ 64; at 128 those whose
+    // successor is even; per-channel none. (More rows keep one copy: with
+    // four, M = 9-16 spilled 60-200 bytes.)
+    static_assert(kRing == 4, "the group-end patterns below are for rounds of 4 chunks");
+    if constexpr (MT > 1) rounds(std::integral_constant<int, -1>{});
+    else if (chunk_gmask == 0) rounds(std::integral_constant<int, 0xF>{});
+    else if (chunk_gmask == 1 && kc0 % 2 == 0) rounds(std::integral_constant<int, 0xA>{});
+    else if (chunk_gmask == 1) rounds(std::integral_constant<int, 0x5>{});
+    else rounds(std::integral_constant<int, 0>{});
     // The last rounds. Refills unconditional (the tail re-reads its last
     // chunk): a predicated load made the compiler shuffle the whole ring
     // through moves each chunk.
@@ -262,7 +295,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
 #pragma unroll
       for (int i = 0; i < kRing; ++i) {
         if (base + i >= kc1) break;
-        step(std::true_type{}, base + i, col + 64 * i, ring[i], min(base + kRing + i, kc1 - 1));
+        step(std::integral_constant<int, -2>{}, base + i, col + 64 * i, ring[i], min(base + kRing + i, kc1 - 1));
       }
     }
     if constexpr (V == 1 || V == 2) acc[0][0] = __uint_as_float(sink & 0x3fffffffu) * 0.f;
