@@ -52,7 +52,7 @@ struct GemmPlan {
 constexpr int kGemmBlockN = 256;        // columns per CTA, tiled kernel
 constexpr int kDecodeBlockN = 128;      // columns per CTA, decode kernel
 constexpr int kDecodeMaxRows = 64;      // M up to this runs on the decode kernel
-constexpr int kWgmmaMaxRows = 128;      // split-K sums in the scratch: M up to this (plan_wgmma splits no larger M)
+constexpr int kWgmmaMaxRows = 128;      // split-K sums in the scratch: M up to this (larger M splits K only in clusters)
 // Upper bound of plan.counters for any M ≤ m: what a caller allocates once,
 // rounded to 4 so that the sums after the counters are 16-byte aligned.
 inline int64_t gemm_counter_bound(int64_t m, int64_t n_pad) {
