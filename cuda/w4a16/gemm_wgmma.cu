@@ -476,7 +476,7 @@ GemmPlan plan_wgmma(const GemmParams& p) {
 
 Status launch_wgmma(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   if (plan.row_blocks > 65535)  // grid.z
-    return Status::fail(Code::UnsupportedShape, "w4a16: M too large for one launch (at most 65535 blocks of 256 rows)");
+    return Status::fail(Code::UnsupportedShape, "w4a16: M too large for one launch (at most 65535 row blocks of 128 or 256 rows)");
   return by_kind(p, [&](auto k) { return run_tokens<typename decltype(k)::T, decltype(k)::kAsym>(p, plan, stream); });
 }
 
