@@ -1,0 +1,58 @@
+// Checks the invariants of the W4A16 GEMM planner (plan_gemm, host code in
+// the kernel library) over a sweep of shapes, GPU sizes and archs, with no
+// GPU: the cluster-capacity queries then answer 0, the worst case for them.
+// Prints one line per violated invariant, then "checked N plans".
+//   - the grid covers M, N and K, and no K split is empty;
+//   - a plan that meets K splits through the scratch (split_k > 1, no
+//     cluster) has M ≤ kWgmmaMaxRows and one row block on the Hopper kernel,
+//     and its sums fit gemm_scratch_bytes(M, N_pad);
+//   - the wgmma kernel gets 64, 128 or 256 tokens per CTA.
+#include <cstdio>
+#include <initializer_list>
+
+#include "../../cuda/w4a16/w4a16.h"
+
+using namespace wf::w4a16;
+
+int main() {
+  int bad = 0, checked = 0;
+  auto fail = [&](const char* what, const GemmParams& p, const GemmPlan& g) {
+    ++bad;
+    std::printf("FAIL %s: M=%lld N=%lld K=%lld g=%d sms=%d arch=%d -> %s rows=%d row_blocks=%lld col_blocks=%lld split=%d cps=%d cluster=%d ws=%zu\n",
+                what, (long long)p.m, (long long)p.n, (long long)p.k, p.group_size, p.sm_count, p.arch,
+                g.hopper ? "wgmma" : g.decode ? "decode" : "tiled", g.rows_per_block, (long long)g.row_blocks,
+                (long long)g.col_blocks, g.split_k, g.chunks_per_split, (int)g.cluster, g.workspace_bytes);
+  };
+  for (int arch : {80, 90})
+    for (int sms : {78, 114, 132})
+      for (long long n : {8LL, 200LL, 4096LL, 7680LL, 8960LL, 11008LL, 28672LL})
+        for (long long k : {64LL, 328LL, 1024LL, 4096LL, 11008LL, 28672LL})
+          for (int gs : {0, 32, 128})
+            for (long long m : {1LL, 7LL, 16LL, 17LL, 24LL, 33LL, 64LL, 100LL, 128LL, 129LL, 200LL, 256LL, 257LL, 384LL, 512LL, 1000LL}) {
+              GemmParams p{};
+              p.m = m, p.n = n, p.k = k;
+              p.n_pad = (n + kPadN - 1) / kPadN * kPadN;
+              p.k_pad = padded_k(k, gs);
+              p.group_size = gs;
+              p.sm_count = sms;
+              p.arch = arch;
+              const GemmPlan g = plan_gemm(p);
+              ++checked;
+              const long long kc = p.k_pad / 64;
+              const long long cols = g.hopper ? 128 : g.decode ? kDecodeBlockN : kGemmBlockN;
+              if (g.row_blocks * g.rows_per_block < m && !g.decode) fail("rows not covered", p, g);
+              if (g.decode && g.rows_per_block < m) fail("decode rows not covered", p, g);
+              if (g.col_blocks * cols < p.n_pad) fail("columns not covered", p, g);
+              if ((long long)g.split_k * g.chunks_per_split < kc) fail("K not covered", p, g);
+              if ((long long)(g.split_k - 1) * g.chunks_per_split >= kc) fail("empty K split", p, g);
+              if (g.hopper && g.rows_per_block != 64 && g.rows_per_block != 128 && g.rows_per_block != 256)
+                fail("tokens per CTA", p, g);
+              const bool scratch_meet = g.split_k > 1 && !g.cluster && (g.hopper || g.decode);
+              if (scratch_meet && g.hopper && (m > kWgmmaMaxRows || g.row_blocks > 1)) fail("scratch meet past its rows", p, g);
+              if (scratch_meet && g.workspace_bytes + (size_t)gemm_counter_bound(m, p.n_pad) * 4 > gemm_scratch_bytes(m, p.n_pad))
+                fail("sums past the scratch", p, g);
+              if (scratch_meet && g.counters > gemm_counter_bound(m, p.n_pad)) fail("counters past their bound", p, g);
+            }
+  std::printf("checked %d plans, %d failed\n", checked, bad);
+  return bad ? 1 : 0;
+}
