@@ -345,6 +345,11 @@ __global__ void __launch_bounds__(kThreads, 1)
 #endif
 }
 
+// Split partials meet in the caller's zeroed scratch only where it holds
+// their sums: one row block of at most kWgmmaMaxRows rows. Beyond, K splits
+// only in clusters.
+bool sums_fit_scratch(int64_t m, int64_t row_blocks) { return m <= kWgmmaMaxRows && row_blocks == 1; }
+
 template <typename T, bool ASYM, int kTok, int V>
 Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   if (Status st = allow_max_smem<wgmma_kernel<T, ASYM, kTok, V>>(); !st.ok()) return st;
@@ -361,7 +366,7 @@ Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
   GemmPlan flat = plan;
   flat.cluster = false;
   dim3 flat_grid = grid;
-  if (plan.split_k > 1 && (p.m > kWgmmaMaxRows || plan.row_blocks > 1)) {
+  if (plan.split_k > 1 && !sums_fit_scratch(p.m, plan.row_blocks)) {
     // The scratch cannot hold these sums: one CTA runs all of K.
     flat.split_k = 1, flat.chunks_per_split = (int)(p.k_pad / 64);
     flat_grid.y = 1;
@@ -446,10 +451,9 @@ GemmPlan plan_wgmma(const GemmParams& p) {
   if (p.split_override > 0) split = std::min(p.split_override, kc);
   plan.chunks_per_split = (kc + split - 1) / split;
   plan.split_k = (kc + plan.chunks_per_split - 1) / plan.chunks_per_split;  // no empty splits
-  // Split partials meet in the caller's zeroed scratch (left zeroed), which
-  // holds the sums of one row block of up to kWgmmaMaxRows rows; beyond,
-  // K splits only in clusters.
-  const bool scratch = p.m <= kWgmmaMaxRows && plan.row_blocks == 1;
+  // Split partials meet in the caller's zeroed scratch (left zeroed) where
+  // it holds them (sums_fit_scratch), else only in clusters.
+  const bool scratch = sums_fit_scratch(p.m, plan.row_blocks);
   plan.workspace_bytes = plan.split_k > 1 && scratch ? (size_t)gemm_sum_rows(p.m) * p.n * sizeof(float) : 0;
   plan.counters = plan.split_k > 1 && scratch ? plan.col_blocks : 0;
 #ifdef WARPFORGE_SM90A
