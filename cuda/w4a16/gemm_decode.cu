@@ -96,10 +96,22 @@ struct Unpack<__nv_bfloat16> {
 template <typename T>
 __device__ __forceinline__ float to_float(T v) { return static_cast<float>(v); }
 
+// x in shared memory, either the CTA's whole K range, loaded once, or (the
+// x ring, plan.x_ring) a ring of kXRounds rounds of kRing chunks that the
+// CTA refills one round at a time, kXRounds - 1 rounds ahead, with one CTA
+// barrier per round. The whole range would cap the K range per CTA, and with
+// it the split-K count, at M ≥ 8 on large K: 28672 × 8192 M = 8 must then
+// split 4 ways (1.7 waves), and M = 16 7 ways (H200: M = 8 50.5 µs at 4
+// splits; M = 4, whose x fits at 2 splits, 42.0 there and 47.7 at 4).
+constexpr int kXRounds = 4;
+constexpr int kXRingMaxMt = 2;  // built for M ≤ 16 (the decode kernel's range on sm_90)
+constexpr int kXRingChunks = kXRounds * kRing;
+static_assert((kXRingChunks & (kXRingChunks - 1)) == 0, "ring offsets wrap by mask");
 // Shared memory: x[M][chunks·64 + 8] (16-bit), and after the loop the fp32
 // partials [8·MT][128 + kMeetPad] that a cluster sums.
-inline int decode_smem_bytes(int64_t m, int chunks_per_split, int mt) {
-  return std::max((int)(m * (chunks_per_split * 64 + 8) * 2), meet_parts_floats(mt * 8, kDecodeBlockN) * 4);
+inline int decode_smem_bytes(int64_t m, int chunks_per_split, int mt, bool x_ring) {
+  const int chunks = x_ring ? kXRingChunks : chunks_per_split;
+  return std::max((int)(m * (chunks * 64 + 8) * 2), meet_parts_floats(mt * 8, kDecodeBlockN) * 4);
 }
 
 // outᵀ = W·xᵀ: the weight tile is mma's A operand (16 columns of N as its 16
@@ -107,7 +119,7 @@ inline int decode_smem_bytes(int64_t m, int chunks_per_split, int mt) {
 // packed word holds exactly its A fragment, and at M ≤ 8 one mma per 16×16
 // weight block does the work that two (x as A, 16 rows of which 15 are
 // padding) did before: half the tensor work and half the accumulators.
-template <typename T, bool ASYM, int MT, int V>
+template <typename T, bool ASYM, int MT, int V, bool XR>
 __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const GemmParams p, const GemmPlan plan, int group_shift) {
   using N = Num<T>;
   using T2 = typename N::T2;
@@ -119,20 +131,23 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
   const int KC = (int)(p.k_pad / 64);
   const int kc0 = blockIdx.z * plan.chunks_per_split;
   const int kc1 = min(KC, kc0 + plan.chunks_per_split);
-  const int krange = (kc1 - kc0) * 64;
-  const int x_row = plan.chunks_per_split * 64 + 8;  // +16 B: conflict-free ldmatrix rows
+  const int x_row = (XR ? kXRingChunks : plan.chunks_per_split) * 64 + 8;  // +16 B: conflict-free ldmatrix rows
   const int64_t NT = p.n_pad / 16;
   const int64_t nt = (int64_t)blockIdx.y * kWarps + warp;
   const T* x = static_cast<const T*>(p.x);
   T* xs = reinterpret_cast<T*>(smem);
 
   const bool active = nt < NT;
+  // With the x ring every warp takes part in its barriers: a warp past N
+  // streams the last tile again (its outputs are never written).
+  const bool runs = XR || active;
+  const int64_t ntl = XR ? min(nt, NT - 1) : nt;
   const uint64_t policy = ptx::evict_first_policy();
-  const uint32_t* wp = p.w + (nt * KC) * 128 + lane * 4;
+  const uint32_t* wp = p.w + (ntl * KC) * 128 + lane * 4;
   auto fetch = [&](int kc) { return ptx::ldg_stream(wp + (int64_t)kc * 128, policy); };
   // Weights first: their DRAM latency then covers the x staging below.
   uint4 ring[kRing];
-  if (active) {
+  if (runs) {
 #pragma unroll
     for (int i = 0; i < kRing; ++i) ring[i] = fetch(min(kc0 + i, kc1 - 1));
   }
@@ -141,22 +156,62 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
   // (Pieces that complete on their own mbarriers, so that a warp starts once
   // the first has landed, were slower at every shape measured: M = 16,
   // 8192², 32.2 µs against 30.4.)
-  for (int i = tid; i < m * (krange / 8); i += 256) {
-    const int r = i / (krange / 8), c = (i % (krange / 8)) * 8;
-    const int64_t gk = (int64_t)kc0 * 64 + c;
+  auto stage_all = [&]() {
+    const int per_row = (kc1 - kc0) * 8;
+    for (int i = tid; i < m * per_row; i += 256) {
+      const int r = i / per_row, c = (i % per_row) * 8;
+      const int64_t gk = (int64_t)kc0 * 64 + c;
+      const bool ok = gk < p.k;
+      ptx::cp_async16_zfill(xs + r * x_row + c, ok ? x + r * p.k + gk : x, ok ? 16 : 0);
+    }
+    ptx::cp_async_commit();
+  };
+  // The x ring: the round from chunk b goes to ring slot ((b - kc0) / kRing)
+  // mod kXRounds. A round is 32 16-byte pieces per row: thread tid copies
+  // piece tid % 32 of rows tid / 32 + 8j, the same every round (a generic
+  // copy loop's division cost ~70 instructions per round). Pieces past K
+  // are zero; those past the K range are copied but never read. Every round
+  // commits one group, so that a fixed wait count means "this round has
+  // landed".
+  static_assert(kRing * 64 / 8 == 32 && kWarps == 8, "ring copies: one piece per lane, one row per warp");
+  auto stage_round = [&](int b) {
+    const int gk = b * 64 + lane * 8;
     const bool ok = gk < p.k;
-    ptx::cp_async16_zfill(xs + r * x_row + c, ok ? x + r * p.k + gk : x, ok ? 16 : 0);
+    T* dst = xs + ((b - kc0) & (kXRingChunks - 1)) * 64 + lane * 8;
+#pragma unroll
+    for (int j = 0; j < MT; ++j) {
+      const int r = warp + 8 * j;
+      if (r < m) ptx::cp_async16_zfill(dst + r * x_row, ok ? x + r * p.k + gk : x, ok ? 16 : 0);
+    }
+    ptx::cp_async_commit();
+  };
+  if constexpr (XR) {
+#pragma unroll
+    for (int r = 0; r < kXRounds - 1; ++r) stage_round(kc0 + r * kRing);
+  } else {
+    stage_all();
+    ptx::cp_async_wait<0>();
+    __syncthreads();
   }
-  ptx::cp_async_commit();
-  ptx::cp_async_wait<0>();
-  __syncthreads();
+  // Before the round from chunk b: its x has landed for every thread, and
+  // every warp is done with the previous round, whose slot then takes the
+  // round kXRounds - 1 ahead.
+  auto x_round = [&](int b) {
+    if constexpr (XR) {
+      ptx::cp_async_wait<kXRounds - 2>();
+      __syncthreads();
+      stage_round(b + (kXRounds - 1) * kRing);
+    }
+  };
+  // x column of chunk c in shared memory.
+  auto x_col = [&](int c) { return (XR ? (c - kc0) & (kXRingChunks - 1) : c - kc0) * 64; };
 
   // acc[mt][2h + e]: column nt·16 + 8h + g, row 8·mt + 2t + e.
   float acc[MT][4] = {};
-  if (active) {
+  if (runs) {
     // Scales and zero points of a column pair (n, n + 8) are adjacent
     // (layout.h): one 32-bit load per group each.
-    const int64_t zoff = (nt * 8 + g) * 2;
+    const int64_t zoff = (ntl * 8 + g) * 2;
     const int64_t sstride = NT * 16;  // one group further
     // ldmatrix rows: lanes 0-7 address x rows 0-7 at k 0, lanes 8-15 the same
     // rows at k 8, lanes 16-31 the next 8 rows. Rows past M repeat row M-1
@@ -215,8 +270,11 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
     const T* xbase2 = xs + min(lane % 8, m - 1) * x_row + (lane / 8) * 8;
     // kEnd: 1 the chunk ends a group, 0 it does not; -1 tested at run time;
     // -2 tested at run time, and so is the end of the K range (last rounds).
-    auto process = [&](auto end, int kc, int col, const uint4& wq) {
-      constexpr int kEnd = decltype(end)::value;
+    // kMid: whether a group also ends mid-chunk (group 32), 1 / 0, or -1
+    // tested at run time. (Tested, the skipped flush still issued 11
+    // predicated instructions per chunk at every group size.)
+    auto process = [&](auto end, auto mid, int kc, int col, const uint4& wq) {
+      constexpr int kEnd = decltype(end)::value, kMid = decltype(mid)::value;
       uint32_t x2[4];
 #pragma unroll
       for (int j = 0; j < 4; ++j) {
@@ -236,7 +294,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
             ptx::mma_16816<T>(part[2 * i + 1], a, {xf[2], xf[3]});
           }
         }
-        if (j == 1 && mid_chunk_group) {
+        if (j == 1 && (kMid > 0 || (kMid < 0 && mid_chunk_group))) {
           flush();
           load_group();
         }
@@ -256,46 +314,52 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
     // A slot is refilled after its chunk is used (fetching first cost a copy
     // of the chunk per step, and was slower though one more load was in
     // flight: H200, 28672 × 8192 M = 1 54.7 against 50.7 µs).
-    auto step = [&](auto end, int kc, int col, uint4& slot, int next) {
+    auto step = [&](auto end, auto mid, int kc, int col, uint4& slot, int next) {
       if constexpr (V == 1 || V == 2) sink ^= slot.x ^ slot.y ^ slot.z ^ slot.w;
-      else process(end, kc, col, slot);
+      else process(end, mid, kc, col, slot);
       slot = fetch(next);
     };
     // Whole rounds whose refills stay inside the K range: addresses are the
     // round's base plus constants, no clamps, no exits. kEnds ≥ 0: bit i
     // says whether chunk i of every round ends a group; -1: tested at run
-    // time.
+    // time. mid: as process's.
     int base = kc0;
-    auto rounds = [&](auto ends) {
+    auto rounds = [&](auto ends, auto mid) {
       constexpr int kEnds = decltype(ends)::value;
       for (; base + 2 * kRing <= kc1; base += kRing) {
-        const int col = (base - kc0) * 64;
+        x_round(base);
+        const int col = x_col(base);
         static_for<0, kRing>([&](auto ic) {
           constexpr int i = decltype(ic)::value;
-          step(std::integral_constant<int, kEnds < 0 ? -1 : (kEnds >> i) & 1>{}, base + i, col + 64 * i, ring[i],
+          step(std::integral_constant<int, kEnds < 0 ? -1 : (kEnds >> i) & 1>{}, mid, base + i, col + 64 * i, ring[i],
                base + kRing + i);
         });
       }
     };
     // M ≤ 8: one copy of the rounds per group-end pattern. Rounds start at
-    // kc0 + 4r: every chunk ends a group at groups ≤ 64; at 128 those whose
-    // successor is even; per-channel none. (More rows keep one copy: with
-    // four, M = 9-16 spilled 60-200 bytes.)
+    // kc0 + 4r: every chunk ends a group at groups ≤ 64 (at 32 also mid-chunk);
+    // at 128 those whose successor is even; per-channel none. (More rows keep
+    // one copy per mid-chunk case: with four, M = 9-16 spilled 60-200 bytes.)
     static_assert(kRing == 4, "the group-end patterns below are for rounds of 4 chunks");
-    if constexpr (MT > 1) rounds(std::integral_constant<int, -1>{});
-    else if (chunk_gmask == 0) rounds(std::integral_constant<int, 0xF>{});
-    else if (chunk_gmask == 1 && kc0 % 2 == 0) rounds(std::integral_constant<int, 0xA>{});
-    else if (chunk_gmask == 1) rounds(std::integral_constant<int, 0x5>{});
-    else rounds(std::integral_constant<int, 0>{});
+    using Yes = std::integral_constant<int, 1>;
+    using No = std::integral_constant<int, 0>;
+    if constexpr (MT > 1) rounds(std::integral_constant<int, -1>{}, std::integral_constant<int, -1>{});
+    else if (mid_chunk_group) rounds(std::integral_constant<int, 0xF>{}, Yes{});
+    else if (chunk_gmask == 0) rounds(std::integral_constant<int, 0xF>{}, No{});
+    else if (chunk_gmask == 1 && kc0 % 2 == 0) rounds(std::integral_constant<int, 0xA>{}, No{});
+    else if (chunk_gmask == 1) rounds(std::integral_constant<int, 0x5>{}, No{});
+    else rounds(std::integral_constant<int, 0>{}, No{});
     // The last rounds. Refills unconditional (the tail re-reads its last
     // chunk): a predicated load made the compiler shuffle the whole ring
     // through moves each chunk.
     for (; base < kc1; base += kRing) {
-      const int col = (base - kc0) * 64;
+      x_round(base);
+      const int col = x_col(base);
 #pragma unroll
       for (int i = 0; i < kRing; ++i) {
         if (base + i >= kc1) break;
-        step(std::integral_constant<int, -2>{}, base + i, col + 64 * i, ring[i], min(base + kRing + i, kc1 - 1));
+        step(std::integral_constant<int, -2>{}, std::integral_constant<int, -1>{}, base + i, col + 64 * i, ring[i],
+             min(base + kRing + i, kc1 - 1));
       }
     }
     if constexpr (V == 1 || V == 2) acc[0][0] = __uint_as_float(sink & 0x3fffffffu) * 0.f;
@@ -345,15 +409,15 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
 // How many clusters of `size` CTAs of this kernel the GPU holds at once.
 template <typename T, bool ASYM, int MT, int V>
 int active_clusters(int size, int smem) {
-  if (!allow_max_smem<decode_kernel<T, ASYM, MT, V>>().ok()) return 0;
-  return max_active_clusters(decode_kernel<T, ASYM, MT, V>, dim3(256), smem, dim3(1, 1, (unsigned)size));
+  if (!allow_max_smem<decode_kernel<T, ASYM, MT, V, false>>().ok()) return 0;
+  return max_active_clusters(decode_kernel<T, ASYM, MT, V, false>, dim3(256), smem, dim3(1, 1, (unsigned)size));
 }
 
-template <typename T, bool ASYM, int MT, int V>
+template <typename T, bool ASYM, int MT, int V, bool XR>
 Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
-  auto kernel = decode_kernel<T, ASYM, MT, V>;
-  const int smem = decode_smem_bytes(p.m, plan.chunks_per_split, MT);
-  if (Status st = allow_max_smem<decode_kernel<T, ASYM, MT, V>>(); !st.ok()) return st;
+  auto kernel = decode_kernel<T, ASYM, MT, V, XR>;
+  const int smem = decode_smem_bytes(p.m, plan.chunks_per_split, MT, XR);
+  if (Status st = allow_max_smem<decode_kernel<T, ASYM, MT, V, XR>>(); !st.ok()) return st;
   const int shift = group_shift(p.group_size);
   const dim3 grid(1, (unsigned)plan.col_blocks, (unsigned)plan.split_k);
   // The split-K CTAs of a column block (along z) form one cluster; where the
@@ -397,7 +461,7 @@ int cluster_capacity(int mt, int size, int smem) {
   const int s = plan.split_k;
   if (s < 2 || s > kMaxCluster) return;
   plan.cluster = plan.col_blocks * s <= slots &&
-                 plan.col_blocks <= cluster_capacity(mt, s, decode_smem_bytes(m, plan.chunks_per_split, mt));
+                 plan.col_blocks <= cluster_capacity(mt, s, decode_smem_bytes(m, plan.chunks_per_split, mt, plan.x_ring));
 }
 
 }  // namespace
@@ -415,8 +479,13 @@ GemmPlan plan_decode(const GemmParams& p) {
   // spilling into a partial extra wave; x for the K range must fit.
   const int64_t slots = cps_slots * (int64_t)std::max(p.sm_count, 1);
   int split = (int)std::max<int64_t>(1, std::min<int64_t>(slots / plan.col_blocks, kc / 4));
-  // x (and a shared-memory ring) must leave room for those CTAs (227 KB per SM).
-  while (split < kc && decode_smem_bytes(p.m, (kc + split - 1) / split, mt) > 227 * 1024 / cps_slots - 1024) ++split;
+  // x must leave room for those CTAs (227 KB per SM): up to 16 rows through
+  // the x ring where the whole K range does not fit, above that by more
+  // splits.
+  const int smem_cap = 227 * 1024 / cps_slots - 1024;
+  plan.x_ring = mt <= kXRingMaxMt && p.ring_override != 2 &&
+                (p.ring_override == 1 || decode_smem_bytes(p.m, (kc + split - 1) / split, mt, false) > smem_cap);
+  while (split < kc && decode_smem_bytes(p.m, (kc + split - 1) / split, mt, plan.x_ring) > smem_cap) ++split;
   // If shared memory forced the grid past one wave, fill whole waves: a
   // partial last wave costs a full wave's time (measured: 9 splits of 64
   // column blocks, 1.09 waves, 93 µs; 16 splits, 2 waves, 69 µs).
@@ -437,34 +506,42 @@ GemmPlan plan_decode(const GemmParams& p) {
   return plan;
 }
 
-template <typename T, bool ASYM, int MT>
+template <typename T, bool ASYM, int MT, bool XR>
 Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   switch (variant_of(p)) {
-    case 0: return run<T, ASYM, MT, 0>(p, plan, stream);
+    case 0: return run<T, ASYM, MT, 0, XR>(p, plan, stream);
 #ifdef WARPFORGE_PROBES
-    case 1: return run<T, ASYM, MT, 1>(p, plan, stream);
-    case 2: return run<T, ASYM, MT, 2>(p, plan, stream);
-    case 3: return run<T, ASYM, MT, 3>(p, plan, stream);
-    case 4: return run<T, ASYM, MT, 4>(p, plan, stream);
+    case 1: return run<T, ASYM, MT, 1, XR>(p, plan, stream);
+    case 2: return run<T, ASYM, MT, 2, XR>(p, plan, stream);
+    case 3: return run<T, ASYM, MT, 3, XR>(p, plan, stream);
+    case 4: return run<T, ASYM, MT, 4, XR>(p, plan, stream);
 #endif
   }
   return Status::fail(Code::InvalidArgument, "w4a16 decode: unknown variant");
 }
 
+template <typename T, bool ASYM, int MT>
+Status run_ring(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
+  if constexpr (MT <= kXRingMaxMt)
+    if (plan.x_ring) return run_variant<T, ASYM, MT, true>(p, plan, stream);
+  if (plan.x_ring) return Status::fail(Code::InvalidArgument, "w4a16 decode: the x ring is for at most 16 rows");
+  return run_variant<T, ASYM, MT, false>(p, plan, stream);
+}
+
 template <typename T, bool ASYM>
 Status run_rows(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   switch (plan.rows_per_block) {
-    case 8: return run_variant<T, ASYM, 1>(p, plan, stream);
-    case 16: return run_variant<T, ASYM, 2>(p, plan, stream);
-    case 32: return run_variant<T, ASYM, 4>(p, plan, stream);
-    case 64: return run_variant<T, ASYM, 8>(p, plan, stream);
+    case 8: return run_ring<T, ASYM, 1>(p, plan, stream);
+    case 16: return run_ring<T, ASYM, 2>(p, plan, stream);
+    case 32: return run_ring<T, ASYM, 4>(p, plan, stream);
+    case 64: return run_ring<T, ASYM, 8>(p, plan, stream);
   }
   return Status::fail(Code::UnsupportedShape, "w4a16 decode: M must be at most 64");
 }
 
 int decode_active_clusters(const GemmParams& p, const GemmPlan& plan, int size) {
   const int mt = plan.rows_per_block / 8;
-  return cluster_capacity(mt, size, decode_smem_bytes(p.m, plan.chunks_per_split, mt));
+  return cluster_capacity(mt, size, decode_smem_bytes(p.m, plan.chunks_per_split, mt, plan.x_ring));
 }
 
 Status launch_decode(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {

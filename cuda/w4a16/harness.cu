@@ -14,7 +14,8 @@
 // (probe variants, see gemm_decode.cu / gemm_wgmma.cu; wrong results by
 // design), WF_NOCLUSTER=1 (split-K meets through the scratch), WF_CLUSTERS=1
 // (print how many clusters the GPU holds for the decode plan), WF_TOK=t (the
-// wgmma kernel's tokens per CTA: 64, 128 or 256).
+// wgmma kernel's tokens per CTA: 64, 128 or 256), WF_RING=1/2 (the decode
+// kernel's x ring wherever M ≤ 16 / never).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -159,6 +160,7 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
   p.variant = std::getenv("WF_VARIANT") ? std::atoi(std::getenv("WF_VARIANT")) : 0;
   p.split_override = std::getenv("WF_SPLIT") ? std::atoi(std::getenv("WF_SPLIT")) : 0;
   p.tok_override = std::getenv("WF_TOK") ? std::atoi(std::getenv("WF_TOK")) : 0;
+  p.ring_override = std::getenv("WF_RING") ? std::atoi(std::getenv("WF_RING")) : 0;
   // WF_WGMMA=1 runs the wgmma kernel where the planner would not (M ≤ 128).
   GemmPlan plan = std::getenv("WF_WGMMA") ? plan_wgmma(p) : plan_gemm(p);
   if (plan.decode && std::getenv("WF_CLUSTERS")) {
@@ -202,8 +204,8 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
     read_words<<<prop.multiProcessorCount * 4, 512>>>(reinterpret_cast<const uint4*>(w.w), wbytes / 16, out);
   });
   const double gbps = (wbytes + sbytes * (asym ? 2 : 1) + (m * k + m * n) * 2) / (med_us * 1e-6) / 1e9;
-  std::printf("%s v%d M=%-4lld N=%-6lld K=%-6lld g=%-3d %s  tok=%-3d split=%-2d grid=%lldx%lldx%d  rel=%.2e max=%.2e  %8.1f us  %6.0f GB/s  %3.0f%% copy  (read %.1f us)%s\n",
-              plan.hopper ? (plan.cluster ? "wgmma+ " : "wgmma  ") : plan.cluster ? "decode+" : plan.decode ? "decode " : "tiled  ", p.variant, (long long)m, (long long)n, (long long)k, gs, asym ? "asym" : "sym ", plan.rows_per_block, plan.split_k, (long long)plan.row_blocks,
+  std::printf("%s v%d M=%-4lld N=%-6lld K=%-6lld g=%-3d %s  tok=%-3d split=%-2d%s grid=%lldx%lldx%d  rel=%.2e max=%.2e  %8.1f us  %6.0f GB/s  %3.0f%% copy  (read %.1f us)%s\n",
+              plan.hopper ? (plan.cluster ? "wgmma+ " : "wgmma  ") : plan.cluster ? "decode+" : plan.decode ? "decode " : "tiled  ", p.variant, (long long)m, (long long)n, (long long)k, gs, asym ? "asym" : "sym ", plan.rows_per_block, plan.split_k, plan.x_ring ? " ring" : "", (long long)plan.row_blocks,
               (long long)plan.col_blocks, plan.split_k, rel, max_abs, med_us, gbps, 100 * gbps / copy_gbps,
               read_us, rel < 1e-3 ? "" : "  <-- FAIL");
   for (auto& w : ws) { cudaFree(w.w); cudaFree(w.scales); cudaFree(w.zeros); }

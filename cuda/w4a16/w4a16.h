@@ -32,6 +32,7 @@ struct GemmParams {
   int variant;            // 0: the tuned default; others are experiments the harness times
   int split_override;     // > 0: force the decode kernel's split-K (harness experiments)
   int tok_override;       // > 0: force the wgmma kernel's tokens per CTA, 64, 128 or 256 (harness experiments)
+  int ring_override;      // decode kernel's x ring: 1 wherever M ≤ 16, 2 never (harness experiments)
 };
 
 // How a GEMM is cut across CTAs, so the caller can provide the scratch.
@@ -39,6 +40,7 @@ struct GemmPlan {
   bool decode;            // M ≤ kDecodeMaxRows: the streaming kernel (gemm_decode.cu)
   bool hopper;            // sm_90, mid-size M: the wgmma kernel (gemm_wgmma.cu)
   bool cluster;           // sm_90: a column block's split-K CTAs meet in a cluster (no scratch)
+  bool x_ring;            // decode: x streams through a shared-memory ring (not the whole K range at once)
   int rows_per_block;     // tiled: 16, 32 or 64; wgmma: 64, 128 or 256; decode: 8, 16, 32 or 64
   int64_t row_blocks;
   int64_t col_blocks;     // of kGemmBlockN columns

@@ -6,7 +6,8 @@
 //   - a plan that meets K splits through the scratch (split_k > 1, no
 //     cluster) has M ≤ kWgmmaMaxRows and one row block on the Hopper kernel,
 //     and its sums fit gemm_scratch_bytes(M, N_pad);
-//   - the wgmma kernel gets 64, 128 or 256 tokens per CTA.
+//   - the wgmma kernel gets 64, 128 or 256 tokens per CTA;
+//   - the decode kernel's x (whole K range or ring) fits shared memory.
 #include <cstdio>
 #include <initializer_list>
 
@@ -18,10 +19,10 @@ int main() {
   int bad = 0, checked = 0;
   auto fail = [&](const char* what, const GemmParams& p, const GemmPlan& g) {
     ++bad;
-    std::printf("FAIL %s: M=%lld N=%lld K=%lld g=%d sms=%d arch=%d -> %s rows=%d row_blocks=%lld col_blocks=%lld split=%d cps=%d cluster=%d ws=%zu\n",
+    std::printf("FAIL %s: M=%lld N=%lld K=%lld g=%d sms=%d arch=%d -> %s rows=%d row_blocks=%lld col_blocks=%lld split=%d cps=%d cluster=%d ring=%d ws=%zu\n",
                 what, (long long)p.m, (long long)p.n, (long long)p.k, p.group_size, p.sm_count, p.arch,
                 g.hopper ? "wgmma" : g.decode ? "decode" : "tiled", g.rows_per_block, (long long)g.row_blocks,
-                (long long)g.col_blocks, g.split_k, g.chunks_per_split, (int)g.cluster, g.workspace_bytes);
+                (long long)g.col_blocks, g.split_k, g.chunks_per_split, (int)g.cluster, (int)g.x_ring, g.workspace_bytes);
   };
   for (int arch : {80, 90})
     for (int sms : {78, 114, 132})
@@ -52,6 +53,15 @@ int main() {
               if (scratch_meet && g.workspace_bytes + (size_t)gemm_counter_bound(m, p.n_pad) * 4 > gemm_scratch_bytes(m, p.n_pad))
                 fail("sums past the scratch", p, g);
               if (scratch_meet && g.counters > gemm_counter_bound(m, p.n_pad)) fail("counters past their bound", p, g);
+              // Decode: x for the CTA's K range fits its share of shared memory
+              // (227 KB per SM, 4 CTAs per SM up to 16 rows, 2 above), or
+              // streams through the 16-chunk ring, built for up to 16 rows.
+              if (g.decode) {
+                const long long share = 227 * 1024 / (g.rows_per_block <= 16 ? 4 : 2) - 1024;
+                const long long chunks = g.x_ring ? 16 : g.chunks_per_split;
+                if (g.x_ring && g.rows_per_block > 16) fail("x ring past 16 rows", p, g);
+                if (m * (chunks * 64 + 8) * 2 > share) fail("x past shared memory", p, g);
+              }
             }
   std::printf("checked %d plans, %d failed\n", checked, bad);
   return bad ? 1 : 0;
