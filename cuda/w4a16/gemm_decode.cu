@@ -338,13 +338,20 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
     };
     // M ≤ 8: one copy of the rounds per group-end pattern. Rounds start at
     // kc0 + 4r: every chunk ends a group at groups ≤ 64 (at 32 also mid-chunk);
-    // at 128 those whose successor is even; per-channel none. (More rows keep
-    // one copy per mid-chunk case: with four, M = 9-16 spilled 60-200 bytes.)
+    // at 128 those whose successor is even; per-channel none. M = 9-16,
+    // symmetric: the common group 128 from an even chunk, and one copy that
+    // tests at run time (H200: M = 16 28672 × 8192 58.4 → 54.0 µs). More
+    // copies, or the asymmetric kernel's, spilled and ran slower (M = 12
+    // asym 8192²: 22.7 → 23.5).
     static_assert(kRing == 4, "the group-end patterns below are for rounds of 4 chunks");
     using Yes = std::integral_constant<int, 1>;
     using No = std::integral_constant<int, 0>;
-    if constexpr (MT > 1) rounds(std::integral_constant<int, -1>{}, std::integral_constant<int, -1>{});
-    else if (mid_chunk_group) rounds(std::integral_constant<int, 0xF>{}, Yes{});
+    if constexpr (MT == 2 && !ASYM) {
+      if (chunk_gmask == 1 && kc0 % 2 == 0) rounds(std::integral_constant<int, 0xA>{}, No{});
+      else rounds(std::integral_constant<int, -1>{}, std::integral_constant<int, -1>{});
+    } else if constexpr (MT > 1) {
+      rounds(std::integral_constant<int, -1>{}, std::integral_constant<int, -1>{});
+    } else if (mid_chunk_group) rounds(std::integral_constant<int, 0xF>{}, Yes{});
     else if (chunk_gmask == 0) rounds(std::integral_constant<int, 0xF>{}, No{});
     else if (chunk_gmask == 1 && kc0 % 2 == 0) rounds(std::integral_constant<int, 0xA>{}, No{});
     else if (chunk_gmask == 1) rounds(std::integral_constant<int, 0x5>{}, No{});
