@@ -1,13 +1,14 @@
-// W4A16 GEMM for decode-sized batches (M ≤ 64): a barrier-free streaming
-// kernel. At small M the GEMM is a pass over the weights; on H100 each SM must
-// take in ~22 GB/s of them, so the kernel keeps many independent loads in
-// flight and spends few instructions per byte:
+// W4A16 GEMM for decode-sized batches (M ≤ 64). At small M the GEMM is a
+// pass over the weights; on H100 each SM must take in ~22 GB/s of them, so
+// the kernel keeps many independent loads in flight and spends few
+// instructions per byte:
 //
 //   - one warp = one 16-column tile of the packed layout over a K range; it
-//     streams its 512-byte chunks several ahead (registers or per-thread
-//     shared-memory slots), with no __syncthreads in the loop;
+//     streams its 512-byte chunks several ahead in registers, with no
+//     barrier in the loop (but one per round where x streams, below);
 //   - the CTA's 8 warps (128 columns) share one copy of x[0:M, K range] in
-//     shared memory, loaded once; rows past M are never loaded: ldmatrix
+//     shared memory, loaded once (or, where it does not fit, streamed
+//     through a ring of rounds); rows past M are never loaded: ldmatrix
 //     addresses of rows ≥ M repeat row M-1, whose products are discarded;
 //   - the weight tile is the mma's A operand and x its B (outᵀ = W·xᵀ), so
 //     M is covered in steps of 8 rows, not 16;
@@ -104,7 +105,7 @@ __device__ __forceinline__ float to_float(T v) { return static_cast<float>(v); }
 // split 4 ways (1.7 waves), and M = 16 7 ways (H200: M = 8 50.5 µs at 4
 // splits; M = 4, whose x fits at 2 splits, 42.0 there and 47.7 at 4).
 constexpr int kXRounds = 4;
-constexpr int kXRingMaxMt = 2;  // built for M ≤ 16 (the decode kernel's range on sm_90)
+constexpr int kXRingMaxMt = 4;  // built for M ≤ 32
 constexpr int kXRingChunks = kXRounds * kRing;
 static_assert((kXRingChunks & (kXRingChunks - 1)) == 0, "ring offsets wrap by mask");
 // Shared memory: x[M][chunks·64 + 8] (16-bit), and after the loop the fp32
@@ -338,15 +339,15 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
     };
     // M ≤ 8: one copy of the rounds per group-end pattern. Rounds start at
     // kc0 + 4r: every chunk ends a group at groups ≤ 64 (at 32 also mid-chunk);
-    // at 128 those whose successor is even; per-channel none. M = 9-16,
-    // symmetric: the common group 128 from an even chunk, and one copy that
-    // tests at run time (H200: M = 16 28672 × 8192 58.4 → 54.0 µs). More
-    // copies, or the asymmetric kernel's, spilled and ran slower (M = 12
-    // asym 8192²: 22.7 → 23.5).
+    // at 128 those whose successor is even; per-channel none. M = 9-32: the
+    // common group 128 from an even chunk, and one copy that tests at run
+    // time (H200: M = 16 28672 × 8192 58.4 → 54.0 µs; M = 24 asym 79.7 →
+    // 73.2). More copies, or M = 9-16 asymmetric, spilled and ran slower
+    // (M = 12 asym 8192²: 22.7 → 23.5).
     static_assert(kRing == 4, "the group-end patterns below are for rounds of 4 chunks");
     using Yes = std::integral_constant<int, 1>;
     using No = std::integral_constant<int, 0>;
-    if constexpr (MT == 2 && !ASYM) {
+    if constexpr ((MT == 2 && !ASYM) || MT == 4) {
       if (chunk_gmask == 1 && kc0 % 2 == 0) rounds(std::integral_constant<int, 0xA>{}, No{});
       else rounds(std::integral_constant<int, -1>{}, std::integral_constant<int, -1>{});
     } else if constexpr (MT > 1) {
@@ -486,7 +487,7 @@ GemmPlan plan_decode(const GemmParams& p) {
   // spilling into a partial extra wave; x for the K range must fit.
   const int64_t slots = cps_slots * (int64_t)std::max(p.sm_count, 1);
   int split = (int)std::max<int64_t>(1, std::min<int64_t>(slots / plan.col_blocks, kc / 4));
-  // x must leave room for those CTAs (227 KB per SM): up to 16 rows through
+  // x must leave room for those CTAs (227 KB per SM): up to 32 rows through
   // the x ring where the whole K range does not fit, above that by more
   // splits.
   const int smem_cap = 227 * 1024 / cps_slots - 1024;
@@ -531,7 +532,7 @@ template <typename T, bool ASYM, int MT>
 Status run_ring(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   if constexpr (MT <= kXRingMaxMt)
     if (plan.x_ring) return run_variant<T, ASYM, MT, true>(p, plan, stream);
-  if (plan.x_ring) return Status::fail(Code::InvalidArgument, "w4a16 decode: the x ring is for at most 16 rows");
+  if (plan.x_ring) return Status::fail(Code::InvalidArgument, "w4a16 decode: the x ring is for at most 32 rows");
   return run_variant<T, ASYM, MT, false>(p, plan, stream);
 }
 

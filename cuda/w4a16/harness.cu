@@ -15,7 +15,8 @@
 // design), WF_NOCLUSTER=1 (split-K meets through the scratch), WF_CLUSTERS=1
 // (print how many clusters the GPU holds for the decode plan), WF_TOK=t (the
 // wgmma kernel's tokens per CTA: 64, 128 or 256), WF_RING=1/2 (the decode
-// kernel's x ring wherever M ≤ 16 / never).
+// kernel's x ring wherever M ≤ 32 / never), WF_DECODE=1 (the decode kernel
+// at any M ≤ 64).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -162,7 +163,7 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
   p.tok_override = std::getenv("WF_TOK") ? std::atoi(std::getenv("WF_TOK")) : 0;
   p.ring_override = std::getenv("WF_RING") ? std::atoi(std::getenv("WF_RING")) : 0;
   // WF_WGMMA=1 runs the wgmma kernel where the planner would not (M ≤ 128).
-  GemmPlan plan = std::getenv("WF_WGMMA") ? plan_wgmma(p) : plan_gemm(p);
+  GemmPlan plan = std::getenv("WF_WGMMA") ? plan_wgmma(p) : std::getenv("WF_DECODE") && m <= kDecodeMaxRows ? plan_decode(p) : plan_gemm(p);
   if (plan.decode && std::getenv("WF_CLUSTERS")) {
     std::printf("clusters held at once (M=%lld, %d chunks/CTA):", (long long)m, plan.chunks_per_split);
     for (int size : {1, 2, 4, 8, 16}) std::printf("  %d: %d", size, decode_active_clusters(p, plan, size));

@@ -32,7 +32,7 @@ struct GemmParams {
   int variant;            // 0: the tuned default; others are experiments the harness times
   int split_override;     // > 0: force the decode kernel's split-K (harness experiments)
   int tok_override;       // > 0: force the wgmma kernel's tokens per CTA, 64, 128 or 256 (harness experiments)
-  int ring_override;      // decode kernel's x ring: 1 wherever M ≤ 16, 2 never (harness experiments)
+  int ring_override;      // decode kernel's x ring: 1 wherever M ≤ 32, 2 never (harness experiments)
 };
 
 // How a GEMM is cut across CTAs, so the caller can provide the scratch.

@@ -55,11 +55,11 @@ int main() {
               if (scratch_meet && g.counters > gemm_counter_bound(m, p.n_pad)) fail("counters past their bound", p, g);
               // Decode: x for the CTA's K range fits its share of shared memory
               // (227 KB per SM, 4 CTAs per SM up to 16 rows, 2 above), or
-              // streams through the 16-chunk ring, built for up to 16 rows.
+              // streams through the 16-chunk ring, built for up to 32 rows.
               if (g.decode) {
                 const long long share = 227 * 1024 / (g.rows_per_block <= 16 ? 4 : 2) - 1024;
                 const long long chunks = g.x_ring ? 16 : g.chunks_per_split;
-                if (g.x_ring && g.rows_per_block > 16) fail("x ring past 16 rows", p, g);
+                if (g.x_ring && g.rows_per_block > 32) fail("x ring past 32 rows", p, g);
                 if (m * (chunks * 64 + 8) * 2 > share) fail("x past shared memory", p, g);
               }
             }
