@@ -125,7 +125,18 @@ describeGpu('gemmW4A16 against a float64 reference', () => {
    * 64-column stretch must match the reference.
    */
   async function checkWeightSampled(n: number, k: number, dtype: ScaleDType, opts: { groupSize: number; symmetric?: boolean }, cases: [number, number][]) {
-    const qw = quantizeW4(tensor(hostRandn(n * k, n, 0.05), { shape: [n, k], dtype }), opts);
+    // Encoding 10⁸ values one by one takes minutes: each element is one of
+    // 4096 encoded random values, picked by a xorshift generator.
+    const values = Uint16Array.from(hostRandn(4096, n, 0.05), (v) => encodeFloat(v, FORMATS[dtype]));
+    const bits = new Uint16Array(n * k);
+    let r = (n * 2654435761) >>> 0 || 1;
+    for (let i = 0; i < bits.length; i++) {
+      r ^= r << 13;
+      r ^= r >>> 17;
+      r ^= r << 5;
+      bits[i] = values[(r >>> 0) & 4095];
+    }
+    const qw = quantizeW4(tensor(bits, { shape: [n, k], dtype }), opts);
     const w = qw.dequantize();
     const wa = await w.toArray();
     w.dispose();
