@@ -45,17 +45,40 @@ __device__ __forceinline__ typename Num<T>::T2 offset_pair(T z) {
   T magic = *reinterpret_cast<T*>(&m);
   return Num<T>::splat(__hadd(magic, z));
 }
+// fp16 only: 64 + z as a pair, for nibbles read in place at bits 4-7 (below).
+template <typename T>
+__device__ __forceinline__ typename Num<T>::T2 offset_pair_hi(T z) {
+  return Num<T>::splat(__hadd(static_cast<T>(64.f), z));
+}
 
 // Word j of a thread's 16-byte fragment -> B registers of its two n8 tiles.
-// sub/scale: [0] for column n (tile 0), [1] for column n+8 (tile 1).
+// sub/scale: [0] for column n (tile 0), [1] for column n+8 (tile 1); sub_hi
+// (fp16 only): offset_pair_hi of the same columns. fp16 reads the high
+// nibble of each byte in place as 1024 + 16q and brings it to q - z with
+// one exact fma ((1024 + 16q)/16 - (64 + z)): 13 instructions a word
+// against 15 with a shift per nibble. bf16 (7 mantissa bits) shifts.
 template <typename T>
 __device__ __forceinline__ void dequant_word(uint32_t w, const typename Num<T>::T2 (&sub)[2],
+                                             const typename Num<T>::T2 (&sub_hi)[2],
                                              const typename Num<T>::T2 (&scale)[2], uint32_t (&b)[2][2]) {
   using N = Num<T>;
+  if constexpr (N::kMagic == 0x6400u) {
+    const __half2 inv16 = __half2half2(__ushort_as_half(0x2c00));  // 1/16
+    const uint32_t w8 = w >> 8;
 #pragma unroll
-  for (int p = 0; p < 4; ++p) {
-    const typename N::T2 q = N::pair(ptx::lop3_and_or(w >> (4 * p), 0x000f000fu, N::kMagic2));
-    b[p / 2][p % 2] = N::bits(__hmul2(__hsub2(q, sub[p / 2]), scale[p / 2]));
+    for (int h = 0; h < 2; ++h) {
+      const uint32_t v = h ? w8 : w;
+      const __half2 lo = N::pair(ptx::lop3_and_or(v, 0x000f000fu, N::kMagic2));
+      const __half2 hi = N::pair(ptx::lop3_and_or(v, 0x00f000f0u, N::kMagic2));
+      b[h][0] = N::bits(__hmul2(__hsub2(lo, sub[h]), scale[h]));
+      b[h][1] = N::bits(__hmul2(__hfma2(hi, inv16, __hneg2(sub_hi[h])), scale[h]));
+    }
+  } else {
+#pragma unroll
+    for (int p = 0; p < 4; ++p) {
+      const typename N::T2 q = N::pair(ptx::lop3_and_or(w >> (4 * p), 0x000f000fu, N::kMagic2));
+      b[p / 2][p % 2] = N::bits(__hmul2(__hsub2(q, sub[p / 2]), scale[p / 2]));
+    }
   }
 }
 

@@ -128,6 +128,7 @@ __global__ void __launch_bounds__(256, MT == 4 ? 1 : 2) gemm_kernel(const GemmPa
 
   const uint32_t sym_bits = (N::kMagic + 8u) | ((N::kMagic + 8u) << 16);  // magic + 8, exact
   const T2 sym_sub = N::pair(sym_bits);
+  const T2 sym_sub_hi = offset_pair_hi<T>(static_cast<T>(8.f));
   // Warps whose tiles lie past N_pad (last column block) only keep the barriers.
   const bool warp_active = nt0 < NT;
 
@@ -148,7 +149,7 @@ __global__ void __launch_bounds__(256, MT == 4 ? 1 : 2) gemm_kernel(const GemmPa
     const T* a = a_tile(buf);
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
-      T2 scale[U][2], sub[U][2];
+      T2 scale[U][2], sub[U][2], sub_hi[U][2];
 #pragma unroll
       for (int u = 0; u < U; ++u) {
         const T2 s_pair = N::pair(sw[(u * 2 + half) * 8 + g]);  // (s[n], s[n+8])
@@ -158,8 +159,11 @@ __global__ void __launch_bounds__(256, MT == 4 ? 1 : 2) gemm_kernel(const GemmPa
           const T2 z_pair = N::pair(sw[32 + (u * 2 + half) * 8 + g]);  // zeros follow the 32 scale words
           sub[u][0] = offset_pair<T>(z_pair.x);
           sub[u][1] = offset_pair<T>(z_pair.y);
+          sub_hi[u][0] = offset_pair_hi<T>(z_pair.x);
+          sub_hi[u][1] = offset_pair_hi<T>(z_pair.y);
         } else {
           sub[u][0] = sub[u][1] = sym_sub;
+          sub_hi[u][0] = sub_hi[u][1] = sym_sub_hi;
         }
       }
 #pragma unroll
@@ -169,7 +173,7 @@ __global__ void __launch_bounds__(256, MT == 4 ? 1 : 2) gemm_kernel(const GemmPa
 #pragma unroll
         for (int u = 0; u < U; ++u) {
           const uint32_t word = j == 0 ? wq[u].x : j == 1 ? wq[u].y : j == 2 ? wq[u].z : wq[u].w;
-          dequant_word<T>(word, sub[u], scale[u], b[u]);
+          dequant_word<T>(word, sub[u], sub_hi[u], scale[u], b[u]);
         }
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt) {

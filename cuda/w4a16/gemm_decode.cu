@@ -276,7 +276,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
     // predicated instructions per chunk at every group size.)
     auto process = [&](auto end, auto mid, int kc, int col, const uint4& wq) {
       constexpr int kEnd = decltype(end)::value, kMid = decltype(mid)::value;
-      uint32_t x2[4];
+      [[maybe_unused]] uint32_t x2[4];  // M ≤ 8 only
 #pragma unroll
       for (int j = 0; j < 4; ++j) {
         const uint32_t word = j == 0 ? wq.x : j == 1 ? wq.y : j == 2 ? wq.z : wq.w;

@@ -223,12 +223,13 @@ __global__ void __launch_bounds__(kThreads, 1)
         const T z8 = static_cast<T>(8.f);
         const T2 zz = ASYM ? *reinterpret_cast<const T2*>(zsm + gi * kTiles * 16) : T2{z8, z8};
         const T2 sub[2] = {offset_pair<T>(zz.x), offset_pair<T>(zz.y)};
+        const T2 sub_hi[2] = {offset_pair_hi<T>(zz.x), offset_pair_hi<T>(zz.y)};
         const T2 scale[2] = {N::splat(sc.x), N::splat(sc.y)};
 #pragma unroll
         for (int jj = 0; jj < 2; ++jj) {
           const int j = 2 * hf + jj;
           uint32_t b[2][2];
-          dequant_word<T>(j == 0 ? wq.x : j == 1 ? wq.y : j == 2 ? wq.z : wq.w, sub, scale, b);
+          dequant_word<T>(j == 0 ? wq.x : j == 1 ? wq.y : j == 2 ? wq.z : wq.w, sub, sub_hi, scale, b);
           // A fragment: (row g, k lo), (row g + 8, k lo), (row g, k hi), (row g + 8, k hi).
           a[c][j][0] = in ? b[0][0] : 0u;
           a[c][j][1] = in ? b[1][0] : 0u;
