@@ -74,6 +74,13 @@ struct Stage {
   static_assert(kCount * kBytes >= meet_parts_floats(kTok, kCols) * 4, "the stage buffers hold a cluster meet's partials");
 };
 
+// Rows of x per tensor-map copy: M rounded to 8 where M < kTok, else kTok.
+// Rows past the box are never written (stale shared memory; their tokens'
+// outputs are discarded). Boxes of kTok rows, most of them out of bounds and
+// zero-filled, made the copies slower the fewer rows were real (H200,
+// copies alone, 28672 × 8192, M = 17 / 33 / 64: 71.6 / 62.9 / 45.1 µs).
+__host__ __device__ constexpr int x_box_rows(int64_t m, int tok) { return m < tok ? (int)((m + 7) / 8 * 8) : tok; }
+
 // A stage: up to kChunks 64-wide K chunks of the CTA's column block.
 struct StageRef {
   int kc, chunks;
@@ -157,7 +164,7 @@ __global__ void __launch_bounds__(kThreads, 1)
       if (i >= S::kCount) mbarrier::wait(empty + buf, ((i / S::kCount) - 1) & 1);
       const int groups = group_hi(r) - group_lo(r) + 1;
       const uint32_t tile_bytes = r.chunks * 512, group_bytes = tiles * 32;
-      mbarrier::expect_tx(full + buf, tiles * tile_bytes + groups * group_bytes * (ASYM ? 2 : 1) + S::kXBytes);
+      mbarrier::expect_tx(full + buf, tiles * tile_bytes + groups * group_bytes * (ASYM ? 2 : 1) + x_box_rows(p.m, kTok) * 128 * S::kChunks);
       for (int t = 0; t < tiles; ++t)
         mbarrier::bulk_copy(w_of(buf) + t * S::kChunks * 512, p.w + ((nt0 + t) * KC + r.kc) * 128, tile_bytes, full + buf, policy);
       for (int gi = 0; gi < groups; ++gi) {
@@ -167,8 +174,8 @@ __global__ void __launch_bounds__(kThreads, 1)
           mbarrier::bulk_copy(z_of(buf) + gi * kTiles * 16, static_cast<const T*>(p.zeros) + at, group_bytes, full + buf, policy);
       }
       // Every slab, also past the CTA's last chunk (the weight fragments
-      // there are zero; the x read must be finite): rows ≥ M and columns ≥ K
-      // arrive as zeros.
+      // there are zero; the x read must be finite): box rows ≥ M and
+      // columns ≥ K arrive as zeros (rows past the box: x_box_rows).
       for (int slab = 0; slab < S::kChunks; ++slab)
         mbarrier::tensor_copy_2d(x_of(buf) + slab * kTok * 64, &x_map, (r.kc + slab) * 64, row0, full + buf);
       mbarrier::arrive(full + buf);
@@ -356,7 +363,7 @@ Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
   if (Status st = allow_max_smem<wgmma_kernel<T, ASYM, kTok, V>>(); !st.ok()) return st;
   const int shift = group_shift(p.group_size);
   CUtensorMap x_map;
-  if (Status st = tensor_map_2d_swizzle128(&x_map, p.x, p.dtype, p.m, p.k, kTok); !st.ok()) return st;
+  if (Status st = tensor_map_2d_swizzle128(&x_map, p.x, p.dtype, p.m, p.k, x_box_rows(p.m, kTok)); !st.ok()) return st;
   const dim3 grid((unsigned)plan.col_blocks, (unsigned)plan.split_k, (unsigned)plan.row_blocks);
   auto kernel = wgmma_kernel<T, ASYM, kTok, V>;
   constexpr int kSmem = Stage<kTok, ASYM>::kSmem;
