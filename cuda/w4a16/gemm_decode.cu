@@ -214,9 +214,10 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
     // (layout.h): one 32-bit load per group each.
     const int64_t zoff = (ntl * 8 + g) * 2;
     const int64_t sstride = NT * 16;  // one group further
-    // ldmatrix rows: lanes 0-7 address x rows 0-7 at k 0, lanes 8-15 the same
-    // rows at k 8, lanes 16-31 the next 8 rows. Rows past M repeat row M-1
-    // (their products land in discarded accumulators).
+    // M > 8, ldmatrix rows: lanes 0-7 address x rows 0-7 at k 0, lanes 8-15
+    // the same rows at k 8, lanes 16-31 the next 8 rows. Rows past M repeat
+    // row M-1 (their products land in discarded accumulators). (M ≤ 8 reads
+    // through xbase2 below; there these are dead and the compiler drops them.)
     constexpr int kPairs = (MT + 1) / 2;
     const T* bbase[kPairs];
 #pragma unroll
