@@ -216,32 +216,39 @@ __global__ void __launch_bounds__(kThreads, 1)
     const uint4* wsm = reinterpret_cast<const uint4*>(w_of(buf) + warp * S::kChunks * 512) + lane;
     const T* ssm = s_of(buf) + (warp * 8 + g) * 2;
     const T* zsm = z_of(buf) + (warp * 8 + g) * 2;
-    // Chunks past the stage's end give zero fragments (their x is zero too).
+    // Chunks past the stage's end dequantize chunk 0's words with scale 0:
+    // zero fragments (their x is zero too), without a select per register.
+    const bool group32 = group_shift == 5;
 #pragma unroll
     for (int c = 0; c < S::kChunks; ++c) {
       const bool in = c < r.chunks;
       const uint4 wq = wsm[(in ? c : 0) * 32];
+      T2 sub[2], sub_hi[2], scale[2];
 #pragma unroll
       for (int hf = 0; hf < 2; ++hf) {
-        // Steps 2hf, 2hf + 1 share a group (the smallest group is 32).
+        // Steps 2hf, 2hf + 1 share a group (the smallest group is 32); the
+        // second half of a chunk starts a new one only at group 32.
         // Column g (A row g) and g + 8: their scales (and zero points) sit side by side.
-        const int gi = in ? (((r.kc + c) * 64 + hf * 32) >> group_shift) - g_lo : 0;
-        const T2 sc = *reinterpret_cast<const T2*>(ssm + gi * kTiles * 16);
-        const T z8 = static_cast<T>(8.f);
-        const T2 zz = ASYM ? *reinterpret_cast<const T2*>(zsm + gi * kTiles * 16) : T2{z8, z8};
-        const T2 sub[2] = {offset_pair<T>(zz.x), offset_pair<T>(zz.y)};
-        const T2 sub_hi[2] = {offset_pair_hi<T>(zz.x), offset_pair_hi<T>(zz.y)};
-        const T2 scale[2] = {N::splat(sc.x), N::splat(sc.y)};
+        if (hf == 0 || group32) {
+          const int gi = in ? (((r.kc + c) * 64 + hf * 32) >> group_shift) - g_lo : 0;
+          const uint32_t sbits = in ? *reinterpret_cast<const uint32_t*>(ssm + gi * kTiles * 16) : 0u;
+          const T2 sc = N::pair(sbits);
+          const T z8 = static_cast<T>(8.f);
+          const T2 zz = ASYM ? *reinterpret_cast<const T2*>(zsm + gi * kTiles * 16) : T2{z8, z8};
+          sub[0] = offset_pair<T>(zz.x), sub[1] = offset_pair<T>(zz.y);
+          sub_hi[0] = offset_pair_hi<T>(zz.x), sub_hi[1] = offset_pair_hi<T>(zz.y);
+          scale[0] = N::splat(sc.x), scale[1] = N::splat(sc.y);
+        }
 #pragma unroll
         for (int jj = 0; jj < 2; ++jj) {
           const int j = 2 * hf + jj;
           uint32_t b[2][2];
           dequant_word<T>(j == 0 ? wq.x : j == 1 ? wq.y : j == 2 ? wq.z : wq.w, sub, sub_hi, scale, b);
           // A fragment: (row g, k lo), (row g + 8, k lo), (row g, k hi), (row g + 8, k hi).
-          a[c][j][0] = in ? b[0][0] : 0u;
-          a[c][j][1] = in ? b[1][0] : 0u;
-          a[c][j][2] = in ? b[0][1] : 0u;
-          a[c][j][3] = in ? b[1][1] : 0u;
+          a[c][j][0] = b[0][0];
+          a[c][j][1] = b[1][0];
+          a[c][j][2] = b[0][1];
+          a[c][j][3] = b[1][1];
         }
       }
     }
