@@ -171,18 +171,22 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
   // mod kXRounds. A round is 32 16-byte pieces per row: thread tid copies
   // piece tid % 32 of rows tid / 32 + 8j, the same every round (a generic
   // copy loop's division cost ~70 instructions per round). Pieces past K
-  // are zero; those past the K range are copied but never read. Every round
-  // commits one group, so that a fixed wait count means "this round has
-  // landed".
+  // are zero; those of a partial last round past the K range are copied but
+  // never read. Rounds past the K range copy nothing: nobody waits for them,
+  // and a copy still in flight at the end would land in the cluster meet's
+  // partials (or in the next CTA's shared memory). Every round commits one
+  // group, so that a fixed wait count means "this round has landed".
   static_assert(kRing * 64 / 8 == 32 && kWarps == 8, "ring copies: one piece per lane, one row per warp");
   auto stage_round = [&](int b) {
-    const int gk = b * 64 + lane * 8;
-    const bool ok = gk < p.k;
-    T* dst = xs + ((b - kc0) & (kXRingChunks - 1)) * 64 + lane * 8;
+    if (b < kc1) {
+      const int gk = b * 64 + lane * 8;
+      const bool ok = gk < p.k;
+      T* dst = xs + ((b - kc0) & (kXRingChunks - 1)) * 64 + lane * 8;
 #pragma unroll
-    for (int j = 0; j < MT; ++j) {
-      const int r = warp + 8 * j;
-      if (r < m) ptx::cp_async16_zfill(dst + r * x_row, ok ? x + r * p.k + gk : x, ok ? 16 : 0);
+      for (int j = 0; j < MT; ++j) {
+        const int r = warp + 8 * j;
+        if (r < m) ptx::cp_async16_zfill(dst + r * x_row, ok ? x + r * p.k + gk : x, ok ? 16 : 0);
+      }
     }
     ptx::cp_async_commit();
   };
