@@ -51,16 +51,15 @@ __device__ __forceinline__ typename Num<T>::T2 offset_pair_hi(T z) {
   return Num<T>::splat(__hadd(static_cast<T>(64.f), z));
 }
 
-// Word j of a thread's 16-byte fragment -> B registers of its two n8 tiles.
-// sub/scale: [0] for column n (tile 0), [1] for column n+8 (tile 1); sub_hi
-// (fp16 only): offset_pair_hi of the same columns. fp16 reads the high
-// nibble of each byte in place as 1024 + 16q and brings it to q - z with
-// one exact fma ((1024 + 16q)/16 - (64 + z)): 13 instructions a word
-// against 15 with a shift per nibble. bf16 (7 mantissa bits) shifts.
-template <typename T>
-__device__ __forceinline__ void dequant_word(uint32_t w, const typename Num<T>::T2 (&sub)[2],
-                                             const typename Num<T>::T2 (&sub_hi)[2],
-                                             const typename Num<T>::T2 (&scale)[2], uint32_t (&b)[2][2]) {
+// One packed word -> (q - z) pairs, exact in 16 bits: put(h, e, pair) for
+// tile h's column (n + 8h), e = 0 the low nibbles, 1 the high ones. sub[h]:
+// offset_pair, sub_hi[h] (fp16 only): offset_pair_hi of that column. fp16
+// reads the high nibble of each byte in place as 1024 + 16q and brings it to
+// q - z with one exact fma ((1024 + 16q)/16 - (64 + z)): 9 instructions a
+// word against 11 with a shift per nibble. bf16 (7 mantissa bits) shifts.
+template <typename T, typename Put>
+__device__ __forceinline__ void unpack_word(uint32_t w, const typename Num<T>::T2 (&sub)[2],
+                                            const typename Num<T>::T2 (&sub_hi)[2], Put&& put) {
   using N = Num<T>;
   if constexpr (N::kMagic == 0x6400u) {
     const __half2 inv16 = __half2half2(__ushort_as_half(0x2c00));  // 1/16
@@ -70,16 +69,24 @@ __device__ __forceinline__ void dequant_word(uint32_t w, const typename Num<T>::
       const uint32_t v = h ? w8 : w;
       const __half2 lo = N::pair(ptx::lop3_and_or(v, 0x000f000fu, N::kMagic2));
       const __half2 hi = N::pair(ptx::lop3_and_or(v, 0x00f000f0u, N::kMagic2));
-      b[h][0] = N::bits(__hmul2(__hsub2(lo, sub[h]), scale[h]));
-      b[h][1] = N::bits(__hmul2(__hfma2(hi, inv16, __hneg2(sub_hi[h])), scale[h]));
+      put(h, 0, __hsub2(lo, sub[h]));
+      put(h, 1, __hfma2(hi, inv16, __hneg2(sub_hi[h])));
     }
   } else {
 #pragma unroll
-    for (int p = 0; p < 4; ++p) {
-      const typename N::T2 q = N::pair(ptx::lop3_and_or(w >> (4 * p), 0x000f000fu, N::kMagic2));
-      b[p / 2][p % 2] = N::bits(__hmul2(__hsub2(q, sub[p / 2]), scale[p / 2]));
-    }
+    for (int p = 0; p < 4; ++p) put(p / 2, p % 2, __hsub2(N::pair(ptx::lop3_and_or(w >> (4 * p), 0x000f000fu, N::kMagic2)), sub[p / 2]));
   }
+}
+
+// Word j of a thread's 16-byte fragment -> B registers of its two n8 tiles:
+// (q - z)·s, rounded once (unpack_word is exact). scale: [0] for column n
+// (tile 0), [1] for column n+8 (tile 1).
+template <typename T>
+__device__ __forceinline__ void dequant_word(uint32_t w, const typename Num<T>::T2 (&sub)[2],
+                                             const typename Num<T>::T2 (&sub_hi)[2],
+                                             const typename Num<T>::T2 (&scale)[2], uint32_t (&b)[2][2]) {
+  using N = Num<T>;
+  unpack_word<T>(w, sub, sub_hi, [&](int h, int e, typename N::T2 q) { b[h][e] = N::bits(__hmul2(q, scale[h])); });
 }
 
 }  // namespace wf::w4a16

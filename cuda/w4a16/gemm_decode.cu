@@ -64,36 +64,6 @@ constexpr int kWarps = 8;
 // Split-K CTAs per cluster: 16 is beyond the portable 8 but H100 places it.
 constexpr int kMaxCluster = 16;
 
-// (q - z) pairs for one packed word. fp16: the high nibble of each byte is
-// read in place as 1024 + 16q and brought to q - z by one exact fma
-// ((1024 + 16q)/16 - (64 + z)); bf16 (7 mantissa bits) shifts it down instead.
-template <typename T>
-struct Unpack;
-
-template <>
-struct Unpack<__half> {
-  // zlo[h] = 1024 + z, zhi[h] = 64 + z, for tile h's column (n + 8h).
-  __device__ static void word(uint32_t w, const __half2 (&zlo)[2], const __half2 (&zhi)[2], uint32_t (&b)[2][2]) {
-    using N = Num<__half>;
-    const __half2 inv16 = __half2half2(__ushort_as_half(0x2c00));  // 1/16
-    const uint32_t w8 = w >> 8;
-    b[0][0] = N::bits(__hsub2(N::pair(ptx::lop3_and_or(w, 0x000f000fu, 0x64006400u)), zlo[0]));
-    b[0][1] = N::bits(__hfma2(N::pair(ptx::lop3_and_or(w, 0x00f000f0u, 0x64006400u)), inv16, __hneg2(zhi[0])));
-    b[1][0] = N::bits(__hsub2(N::pair(ptx::lop3_and_or(w8, 0x000f000fu, 0x64006400u)), zlo[1]));
-    b[1][1] = N::bits(__hfma2(N::pair(ptx::lop3_and_or(w8, 0x00f000f0u, 0x64006400u)), inv16, __hneg2(zhi[1])));
-  }
-};
-
-template <>
-struct Unpack<__nv_bfloat16> {
-  __device__ static void word(uint32_t w, const __nv_bfloat162 (&zlo)[2], const __nv_bfloat162 (&)[2], uint32_t (&b)[2][2]) {
-    using N = Num<__nv_bfloat16>;
-#pragma unroll
-    for (int p = 0; p < 4; ++p)
-      b[p / 2][p % 2] = N::bits(__hsub2(N::pair(ptx::lop3_and_or(w >> (4 * p), 0x000f000fu, N::kMagic2)), zlo[p / 2]));
-  }
-};
-
 template <typename T>
 __device__ __forceinline__ float to_float(T v) { return static_cast<float>(v); }
 
@@ -232,7 +202,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
     // The current group's subtrahends and scales, per column (n, n + 8). The
     // scales are loaded when the group starts and used when it ends, so the
     // load latency hides behind the group's math.
-    T2 zlo[2], zhi[2];
+    T2 zlo[2], zhi[2];  // magic + z and 64 + z, as unpack_word takes them
     uint32_t scale;  // the pair, raw
     // The current group's scale (and zero point) words; the next group's
     // are one stride further.
@@ -286,7 +256,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
       for (int j = 0; j < 4; ++j) {
         const uint32_t word = j == 0 ? wq.x : j == 1 ? wq.y : j == 2 ? wq.z : wq.w;
         uint32_t b[2][2];
-        Unpack<T>::word(word, zlo, zhi, b);
+        unpack_word<T>(word, zlo, zhi, [&](int h, int e, T2 q) { b[h][e] = N::bits(q); });
         const uint32_t a[4] = {b[0][0], b[1][0], b[0][1], b[1][1]};
 #pragma unroll
         for (int i = 0; i < kPairs; ++i) {
