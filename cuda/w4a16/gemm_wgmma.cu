@@ -103,7 +103,9 @@ struct StageCursor {
 // GemmParams::variant 1 and 2 are probes for the harness (wrong results):
 // 1 the same copies with no math, the memory ceiling of this pipeline; 2 the
 // consumers' wgmmas alone, no copies and no dequantization; 3 (right
-// results) two fragment sets at every token count (below).
+// results) two fragment sets at every token count (below); 4 the whole
+// kernel without the x copies (stale x) and 5 probe 1 without them: the
+// cost of streaming x from L2 once per column block.
 template <typename T, bool ASYM, int kTok, int V>
 __global__ void __launch_bounds__(kThreads, 1)
     wgmma_kernel(const GemmParams p, const GemmPlan plan, int group_shift, const __grid_constant__ CUtensorMap x_map) {
@@ -156,6 +158,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     // 42.4 / 61.9.)
     asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" ::"n"(kProducerRegs));
     if (tid != 0 || V == 2) return;
+    constexpr bool kCopyX = V != 4 && V != 5;
     const uint64_t policy = ptx::evict_first_policy();
     StageCursor<S::kChunks> cursor(kc_begin, kc_end);
     for (int i = 0; i < n_stages; ++i) {
@@ -164,7 +167,7 @@ __global__ void __launch_bounds__(kThreads, 1)
       if (i >= S::kCount) mbarrier::wait(empty + buf, ((i / S::kCount) - 1) & 1);
       const int groups = group_hi(r) - group_lo(r) + 1;
       const uint32_t tile_bytes = r.chunks * 512, group_bytes = tiles * 32;
-      mbarrier::expect_tx(full + buf, tiles * tile_bytes + groups * group_bytes * (ASYM ? 2 : 1) + x_box_rows(p.m, kTok) * 128 * S::kChunks);
+      mbarrier::expect_tx(full + buf, tiles * tile_bytes + groups * group_bytes * (ASYM ? 2 : 1) + (kCopyX ? x_box_rows(p.m, kTok) * 128 * S::kChunks : 0));
       for (int t = 0; t < tiles; ++t)
         mbarrier::bulk_copy(w_of(buf) + t * S::kChunks * 512, p.w + ((nt0 + t) * KC + r.kc) * 128, tile_bytes, full + buf, policy);
       for (int gi = 0; gi < groups; ++gi) {
@@ -176,7 +179,7 @@ __global__ void __launch_bounds__(kThreads, 1)
       // Every slab, also past the CTA's last chunk (the weight fragments
       // there are zero; the x read must be finite): box rows ≥ M and
       // columns ≥ K arrive as zeros (rows past the box: x_box_rows).
-      for (int slab = 0; slab < S::kChunks; ++slab)
+      for (int slab = 0; slab < (kCopyX ? S::kChunks : 0); ++slab)
         mbarrier::tensor_copy_2d(x_of(buf) + slab * kTok * 64, &x_map, (r.kc + slab) * 64, row0, full + buf);
       mbarrier::arrive(full + buf);
     }
@@ -211,7 +214,7 @@ __global__ void __launch_bounds__(kThreads, 1)
       return;
     }
     mbarrier::wait(full + buf, (i / S::kCount) & 1);
-    if (!live || V == 1 || V == 2) return;
+    if (!live || V == 1 || V == 2 || V == 5) return;
     const int g_lo = group_lo(r);
     const uint4* wsm = reinterpret_cast<const uint4*>(w_of(buf) + warp * S::kChunks * 512) + lane;
     const T* ssm = s_of(buf) + (warp * 8 + g) * 2;
@@ -255,8 +258,22 @@ __global__ void __launch_bounds__(kThreads, 1)
   };
   // The stage's wgmmas back to back, no branch between them.
   auto issue = [&](int i, const StageRef& r, Frags& a) {
-    if (!live || V == 1) return;
+    if (!live || V == 1 || V == 5) return;
     const T* xs = x_of(i % S::kCount);
+    // At 256 tokens one descriptor per stage, each wgmma's that plus a
+    // constant (the address field counts 16-byte units and never carries
+    // out of the shared window): one uniform add per wgmma, not six. H200,
+    // µs: 28672 × 8192 202.5 → 189.8, 8192² 57.6 → 57.2; at 64 tokens the
+    // same code was slower (8192² 27.1 → 27.9), with the wgmmas alone
+    // unchanged at every size.
+    const uint64_t d0 = wgmma::desc(xs, 16, 1024);
+    const uint32_t d0_lo = (uint32_t)d0;
+    const uint64_t d0_hi = d0 & ~0xffffffffull;
+    auto x_desc = [&](int c, int j, int h) {
+      const int at = (c * kTok + h * kMmaN) * 64 + j * 16;
+      if constexpr (kTok == 256) return d0_hi | (d0_lo + (uint32_t)(at * (int)sizeof(T) / 16));
+      return wgmma::desc(xs + at, 16, 1024);
+    };
     wgmma::fence();
 #pragma unroll
     for (int c = 0; c < S::kChunks; ++c)
@@ -265,7 +282,7 @@ __global__ void __launch_bounds__(kThreads, 1)
 #pragma unroll
         for (int h = 0; h < kTok / kMmaN; ++h)
           wgmma::Mma<T, kMmaN>::template rs<0>(*reinterpret_cast<float(*)[kMmaN / 2]>(acc + h * kMmaN / 2), a[c][j],
-                                                wgmma::desc(xs + (c * kTok + h * kMmaN) * 64 + j * 16, 16, 1024), 1);
+                                                x_desc(c, j, h), 1);
     wgmma::commit();
   };
 
@@ -397,6 +414,8 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
     case 1: return run_variant<T, ASYM, kTok, 1>(p, plan, stream);
     case 2: return run_variant<T, ASYM, kTok, 2>(p, plan, stream);
     case 3: return run_variant<T, ASYM, kTok, 3>(p, plan, stream);
+    case 4: return run_variant<T, ASYM, kTok, 4>(p, plan, stream);
+    case 5: return run_variant<T, ASYM, kTok, 5>(p, plan, stream);
 #endif
     default: return run_variant<T, ASYM, kTok, 0>(p, plan, stream);
   }
