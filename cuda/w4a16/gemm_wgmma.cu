@@ -105,8 +105,10 @@ struct StageCursor {
 // consumers' wgmmas alone, no copies and no dequantization; 3 (right
 // results) two fragment sets at every token count (below); 4 the whole
 // kernel without the x copies (stale x) and 5 probe 1 without them: the
-// cost of streaming x from L2 once per column block.
-template <typename T, bool ASYM, int kTok, int V>
+// cost of streaming x from L2 once per column block. The probes take the
+// fragment sets of two_sets(), except that at 64 tokens they keep one.
+// kTwoSets: two fragment sets (the loop below).
+template <typename T, bool ASYM, int kTok, int V, bool kTwoSets>
 __global__ void __launch_bounds__(kThreads, 1)
     wgmma_kernel(const GemmParams p, const GemmPlan plan, int group_shift, const __grid_constant__ CUtensorMap x_map) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -287,12 +289,10 @@ __global__ void __launch_bounds__(kThreads, 1)
   };
 
   StageCursor<S::kChunks> cursor(kc_begin, kc_end);
-  // 256 tokens (and probe 3 at any): stage i + 1 dequantized into a second
-  // fragment set while stage i's wgmmas run, the set in flight pinned until
-  // they complete. H200, µs, one set / two: 28672 × 8192 M = 256 213.6 /
-  // 204.7; at 64 and 128 tokens slower (8192² M = 64 27.8 / 30.1, M = 128
-  // 39.0 / 40.1; 28672 × 8192 M = 64 85.6 / 94.9).
-  if constexpr (V == 3 || (V == 0 && kTok == 256)) {
+  // Two fragment sets: stage i + 1 dequantized into the second while stage
+  // i's wgmmas run, the set in flight pinned until they complete (where,
+  // see two_sets()).
+  if constexpr (kTwoSets) {
     auto pin_frags = [](Frags& a) {
 #pragma unroll
       for (int c = 0; c < S::kChunks; ++c)
@@ -382,14 +382,14 @@ __global__ void __launch_bounds__(kThreads, 1)
 // only in clusters.
 bool sums_fit_scratch(int64_t m, int64_t row_blocks) { return m <= kWgmmaMaxRows && row_blocks == 1; }
 
-template <typename T, bool ASYM, int kTok, int V>
+template <typename T, bool ASYM, int kTok, int V, bool kTwoSets = kTok == 256>
 Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
-  if (Status st = allow_max_smem<wgmma_kernel<T, ASYM, kTok, V>>(); !st.ok()) return st;
+  if (Status st = allow_max_smem<wgmma_kernel<T, ASYM, kTok, V, kTwoSets>>(); !st.ok()) return st;
   const int shift = group_shift(p.group_size);
   CUtensorMap x_map;
   if (Status st = tensor_map_2d_swizzle128(&x_map, p.x, p.dtype, p.m, p.k, x_box_rows(p.m, kTok)); !st.ok()) return st;
   const dim3 grid((unsigned)plan.col_blocks, (unsigned)plan.split_k, (unsigned)plan.row_blocks);
-  auto kernel = wgmma_kernel<T, ASYM, kTok, V>;
+  auto kernel = wgmma_kernel<T, ASYM, kTok, V, kTwoSets>;
   constexpr int kSmem = Stage<kTok, ASYM>::kSmem;
   // The K splits of a column block (along y) form one cluster; where the GPU
   // cannot place it they meet through the scratch instead.
@@ -407,17 +407,28 @@ Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
   return check_launch("w4a16 wgmma gemm");
 }
 
+// Two fragment sets where they measured faster than one. H200, µs, one /
+// two: 256 tokens, 28672 × 8192 213.6 / 204.7. 64 tokens, symmetric, group
+// 128: 8192² 27.5 / 26.6, 8192 × 28672 73.4 / 69.3, 11008 × 4096 26.0 /
+// 24.7, 28672 × 8192 80.4 / 79.9; but group 32 27.5 / 28.0, and
+// asymmetric group 32 8192 × 28672 80.5 / 85.2. 128 tokens: 8192² 37.3 /
+// 39.3 (37.3 / 37.3 with stages' weights and x released apart).
+bool two_sets(const GemmParams& p, int tok) { return tok == 256 || (tok == 64 && !p.zeros && p.group_size != 32); }
+
 template <typename T, bool ASYM, int kTok>
 Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   switch (p.variant) {
 #ifdef WARPFORGE_PROBES  // the harness's build only
     case 1: return run_variant<T, ASYM, kTok, 1>(p, plan, stream);
     case 2: return run_variant<T, ASYM, kTok, 2>(p, plan, stream);
-    case 3: return run_variant<T, ASYM, kTok, 3>(p, plan, stream);
+    case 3: return run_variant<T, ASYM, kTok, 0, true>(p, plan, stream);
     case 4: return run_variant<T, ASYM, kTok, 4>(p, plan, stream);
     case 5: return run_variant<T, ASYM, kTok, 5>(p, plan, stream);
 #endif
-    default: return run_variant<T, ASYM, kTok, 0>(p, plan, stream);
+    default:
+      if constexpr (kTok == 64 && !ASYM)
+        if (two_sets(p, kTok)) return run_variant<T, ASYM, kTok, 0, true>(p, plan, stream);
+      return run_variant<T, ASYM, kTok, 0>(p, plan, stream);
   }
 }
 
@@ -455,8 +466,8 @@ int cluster_capacity(int size) {
   static std::atomic<int> cache[9];  // capacity + 1; 0: not asked yet
   if (const int v = cache[size].load(std::memory_order_relaxed)) return v - 1;
   // Every instance has this one's resources.
-  const int n = allow_max_smem<wgmma_kernel<__half, false, kTok, 0>>().ok()
-                    ? max_active_clusters(wgmma_kernel<__half, false, kTok, 0>, dim3(kThreads), Stage<kTok, false>::kSmem, dim3(1, size, 1))
+  const int n = allow_max_smem<wgmma_kernel<__half, false, kTok, 0, kTok == 256>>().ok()
+                    ? max_active_clusters(wgmma_kernel<__half, false, kTok, 0, kTok == 256>, dim3(kThreads), Stage<kTok, false>::kSmem, dim3(1, size, 1))
                     : 0;
   cache[size].store(n + 1, std::memory_order_relaxed);
   return n;
