@@ -408,12 +408,15 @@ Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
 }
 
 // Two fragment sets where they measured faster than one. H200, µs, one /
-// two: 256 tokens, 28672 × 8192 213.6 / 204.7. 64 tokens, symmetric, group
-// 128: 8192² 27.5 / 26.6, 8192 × 28672 73.4 / 69.3, 11008 × 4096 26.0 /
-// 24.7, 28672 × 8192 80.4 / 79.9; but group 32 27.5 / 28.0, and
-// asymmetric group 32 8192 × 28672 80.5 / 85.2. 128 tokens: 8192² 37.3 /
-// 39.3 (37.3 / 37.3 with stages' weights and x released apart).
-bool two_sets(const GemmParams& p, int tok) { return tok == 256 || (tok == 64 && !p.zeros && p.group_size != 32); }
+// two: 256 tokens, 28672 × 8192 213.6 / 204.7. 64 tokens, group 128:
+// 8192² 27.5 / 26.6 (asymmetric 28.4 / 27.3), 8192 × 28672 73.4 / 69.3
+// (72.9 / 71.8), 11008 × 4096 26.0 / 24.7 (26.1 / 25.2), 28672 × 8192
+// 80.4 / 79.9; but smaller groups, whose scales change within a stage, lost:
+// group 32 8192² 27.5 / 28.0, asymmetric group 32 8192 × 28672 80.5 / 85.2,
+// asymmetric group 64 28672 × 8192 82.6 / 85.4. 128 tokens: 8192² 37.3 /
+// 39.3 (37.3 / 37.3 with stages' weights and x released apart; with
+// two-chunk stages, five of them, 39.4, and 28672 × 8192 118.9 / 130.1).
+bool two_sets(const GemmParams& p, int tok) { return tok == 256 || (tok == 64 && (p.group_size == 0 || p.group_size >= 128)); }
 
 template <typename T, bool ASYM, int kTok>
 Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
@@ -426,7 +429,7 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
     case 5: return run_variant<T, ASYM, kTok, 5>(p, plan, stream);
 #endif
     default:
-      if constexpr (kTok == 64 && !ASYM)
+      if constexpr (kTok == 64)
         if (two_sets(p, kTok)) return run_variant<T, ASYM, kTok, 0, true>(p, plan, stream);
       return run_variant<T, ASYM, kTok, 0>(p, plan, stream);
   }
