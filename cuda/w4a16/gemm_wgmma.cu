@@ -68,7 +68,7 @@ struct Stage {
   static constexpr int kBytes = kXBytes + kWBytes + (ASYM ? 2 : 1) * kSBytes;
   // As many stages as fit: the weight bytes in flight per SM set the stream's pace.
   static constexpr int kCount = kSmemBudget / kBytes < 12 ? kSmemBudget / kBytes : 12;
-  static constexpr int kSmem = kCount * kBytes + 1024 + 2 * kCount * 8;  // + alignment, barriers
+  static constexpr int kSmem = kCount * kBytes + 1024 + 3 * kCount * 8;  // + alignment, barriers
   static_assert(kBytes % 1024 == 0 && kCount >= 2, "stages of whole swizzle atoms, at least double-buffered");
   static_assert(kTok == 64 || kTok == 128 || kTok == 256, "tokens per CTA: a wgmma N, or two of 128");
   static_assert(kCount * kBytes >= meet_parts_floats(kTok, kCols) * 4, "the stage buffers hold a cluster meet's partials");
@@ -106,9 +106,12 @@ struct StageCursor {
 // results) two fragment sets at every token count (below); 4 the whole
 // kernel without the x copies (stale x) and 5 probe 1 without them: the
 // cost of streaming x from L2 once per column block. The probes take the
-// fragment sets of two_sets(), except that at 64 tokens they keep one.
-// kTwoSets: two fragment sets (the loop below).
-template <typename T, bool ASYM, int kTok, int V, bool kTwoSets>
+// fragment sets of two_sets(), except that at 64 tokens they keep one,
+// and release stages whole (apart() is not theirs).
+// kTwoSets: two fragment sets (the loop below). kApart: a stage's weights
+// and its x released and refilled apart (below). Where each is used:
+// two_sets(), apart().
+template <typename T, bool ASYM, int kTok, int V, bool kTwoSets, bool kApart>
 __global__ void __launch_bounds__(kThreads, 1)
     wgmma_kernel(const GemmParams p, const GemmPlan plan, int group_shift, const __grid_constant__ CUtensorMap x_map) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -120,6 +123,10 @@ __global__ void __launch_bounds__(kThreads, 1)
   uint8_t* smem = smem_raw + (((raw + 1023) & ~1023u) - raw);
   uint64_t* full = reinterpret_cast<uint64_t*>(smem + S::kCount * S::kBytes);
   uint64_t* empty = full + S::kCount;
+  // kApart: a stage's weights are released once dequantized (w_free) and
+  // its x once its wgmmas complete (empty), each refilled by its own
+  // producer thread.
+  uint64_t* w_free = empty + S::kCount;
   auto x_of = [&](int buf) { return reinterpret_cast<T*>(smem + buf * S::kBytes); };
   auto w_of = [&](int buf) { return smem + buf * S::kBytes + S::kXBytes; };
   auto s_of = [&](int buf) { return reinterpret_cast<T*>(smem + buf * S::kBytes + S::kXBytes + S::kWBytes); };
@@ -140,8 +147,9 @@ __global__ void __launch_bounds__(kThreads, 1)
 
   if (tid == 0) {
     for (int b = 0; b < S::kCount; ++b) {
-      mbarrier::init(full + b, 1);
+      mbarrier::init(full + b, kApart ? 2 : 1);
       mbarrier::init(empty + b, 4 * kConsumerWGs);
+      mbarrier::init(w_free + b, 4 * kConsumerWGs);
     }
   }
   __syncthreads();
@@ -152,6 +160,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     // tensor-map copy of each x slab, swizzled on the way) and the stage's
     // mbarrier completes when all bytes have landed. It runs up to kCount
     // stages ahead, held back only by buffers the consumers have not freed.
+    // (kApart: thread 0 the weights, thread 32 x, each held back by its part.)
     // (With x copied by 128 threads' cp.async, each stage waited for its own
     // copies before the next was issued: the copies alone ran at 20-27 % of
     // copy bandwidth at 8192², M = 64-128. Pairs of CTAs that each copied
@@ -159,17 +168,17 @@ __global__ void __launch_bounds__(kThreads, 1)
     // CTAs' consumers had, were slower: M = 64 / 128 63.9 / 79.7 µs against
     // 42.4 / 61.9.)
     asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" ::"n"(kProducerRegs));
-    if (tid != 0 || V == 2) return;
+    const bool x_part = kApart && tid == 32;
+    if ((tid != 0 && !x_part) || V == 2) return;
     constexpr bool kCopyX = V != 4 && V != 5;
     const uint64_t policy = ptx::evict_first_policy();
-    StageCursor<S::kChunks> cursor(kc_begin, kc_end);
-    for (int i = 0; i < n_stages; ++i) {
-      const StageRef r = cursor.next();
-      const int buf = i % S::kCount;
-      if (i >= S::kCount) mbarrier::wait(empty + buf, ((i / S::kCount) - 1) & 1);
+    const uint32_t x_bytes = kCopyX ? x_box_rows(p.m, kTok) * 128 * S::kChunks : 0;
+    auto w_bytes = [&](const StageRef& r) -> uint32_t {
+      return tiles * r.chunks * 512 + (group_hi(r) - group_lo(r) + 1) * tiles * 32 * (ASYM ? 2 : 1);
+    };
+    auto copy_w = [&](int buf, const StageRef& r) {
       const int groups = group_hi(r) - group_lo(r) + 1;
       const uint32_t tile_bytes = r.chunks * 512, group_bytes = tiles * 32;
-      mbarrier::expect_tx(full + buf, tiles * tile_bytes + groups * group_bytes * (ASYM ? 2 : 1) + (kCopyX ? x_box_rows(p.m, kTok) * 128 * S::kChunks : 0));
       for (int t = 0; t < tiles; ++t)
         mbarrier::bulk_copy(w_of(buf) + t * S::kChunks * 512, p.w + ((nt0 + t) * KC + r.kc) * 128, tile_bytes, full + buf, policy);
       for (int gi = 0; gi < groups; ++gi) {
@@ -178,11 +187,29 @@ __global__ void __launch_bounds__(kThreads, 1)
         if constexpr (ASYM)
           mbarrier::bulk_copy(z_of(buf) + gi * kTiles * 16, static_cast<const T*>(p.zeros) + at, group_bytes, full + buf, policy);
       }
-      // Every slab, also past the CTA's last chunk (the weight fragments
-      // there are zero; the x read must be finite): box rows ≥ M and
-      // columns ≥ K arrive as zeros (rows past the box: x_box_rows).
+    };
+    // Every slab, also past the CTA's last chunk (the weight fragments
+    // there are zero; the x read must be finite): box rows ≥ M and
+    // columns ≥ K arrive as zeros (rows past the box: x_box_rows).
+    auto copy_x = [&](int buf, const StageRef& r) {
       for (int slab = 0; slab < (kCopyX ? S::kChunks : 0); ++slab)
         mbarrier::tensor_copy_2d(x_of(buf) + slab * kTok * 64, &x_map, (r.kc + slab) * 64, row0, full + buf);
+    };
+    StageCursor<S::kChunks> cursor(kc_begin, kc_end);
+    for (int i = 0; i < n_stages; ++i) {
+      const StageRef r = cursor.next();
+      const int buf = i % S::kCount;
+      if constexpr (kApart) {
+        if (i >= S::kCount) mbarrier::wait((x_part ? empty : w_free) + buf, ((i / S::kCount) - 1) & 1);
+        mbarrier::expect_tx(full + buf, x_part ? x_bytes : w_bytes(r));
+        if (x_part) copy_x(buf, r);
+        else copy_w(buf, r);
+      } else {
+        if (i >= S::kCount) mbarrier::wait(empty + buf, ((i / S::kCount) - 1) & 1);
+        mbarrier::expect_tx(full + buf, w_bytes(r) + x_bytes);
+        copy_w(buf, r);
+        copy_x(buf, r);
+      }
       mbarrier::arrive(full + buf);
     }
     return;
@@ -328,6 +355,10 @@ __global__ void __launch_bounds__(kThreads, 1)
       const int buf = i % S::kCount;
       Frags a;
       prepare(i, r, a);
+      if constexpr (kApart) {
+        __syncwarp();
+        if (lane == 0) mbarrier::arrive(w_free + buf);
+      }
       issue(i, r, a);
       wgmma::wait<0>();
       wgmma::pin(acc);
@@ -382,14 +413,14 @@ __global__ void __launch_bounds__(kThreads, 1)
 // only in clusters.
 bool sums_fit_scratch(int64_t m, int64_t row_blocks) { return m <= kWgmmaMaxRows && row_blocks == 1; }
 
-template <typename T, bool ASYM, int kTok, int V, bool kTwoSets = kTok == 256>
+template <typename T, bool ASYM, int kTok, int V, bool kTwoSets = kTok == 256, bool kApart = false>
 Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
-  if (Status st = allow_max_smem<wgmma_kernel<T, ASYM, kTok, V, kTwoSets>>(); !st.ok()) return st;
+  if (Status st = allow_max_smem<wgmma_kernel<T, ASYM, kTok, V, kTwoSets, kApart>>(); !st.ok()) return st;
   const int shift = group_shift(p.group_size);
   CUtensorMap x_map;
   if (Status st = tensor_map_2d_swizzle128(&x_map, p.x, p.dtype, p.m, p.k, x_box_rows(p.m, kTok)); !st.ok()) return st;
   const dim3 grid((unsigned)plan.col_blocks, (unsigned)plan.split_k, (unsigned)plan.row_blocks);
-  auto kernel = wgmma_kernel<T, ASYM, kTok, V, kTwoSets>;
+  auto kernel = wgmma_kernel<T, ASYM, kTok, V, kTwoSets, kApart>;
   constexpr int kSmem = Stage<kTok, ASYM>::kSmem;
   // The K splits of a column block (along y) form one cluster; where the GPU
   // cannot place it they meet through the scratch instead.
@@ -417,6 +448,14 @@ Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
 // 39.3 (37.3 / 37.3 with stages' weights and x released apart; with
 // two-chunk stages, five of them, 39.4, and 28672 × 8192 118.9 / 130.1).
 bool two_sets(const GemmParams& p, int tok) { return tok == 256 || (tok == 64 && (p.group_size == 0 || p.group_size >= 128)); }
+// Weights and x released apart at 128 tokens (two stages, so the weights of
+// stage i + 2 could not be requested before stage i's wgmmas completed).
+// H200, µs, together / apart, group 128: 8192² 37.1 / 36.4, 28672 × 8192
+// 118.5 / 115.7, 8192 × 28672 103.5 / 101.8, 11008 × 4096 34.8 / 34.2,
+// asymmetric M = 100 8192² 36.9 / 36.3; but asymmetric group 32 28672 ×
+// 8192 M = 96 128.6 / 133.4. At 64 and 256 tokens it was slower (8192² M =
+// 256 57.8 / 63.7; 28672 × 8192 M = 64 80.8 / 83.0).
+bool apart(const GemmParams& p, int tok) { return tok == 128 && (p.group_size == 0 || p.group_size >= 128); }
 
 template <typename T, bool ASYM, int kTok>
 Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
@@ -431,6 +470,8 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
     default:
       if constexpr (kTok == 64)
         if (two_sets(p, kTok)) return run_variant<T, ASYM, kTok, 0, true>(p, plan, stream);
+      if constexpr (kTok == 128)
+        if (apart(p, kTok)) return run_variant<T, ASYM, kTok, 0, false, true>(p, plan, stream);
       return run_variant<T, ASYM, kTok, 0>(p, plan, stream);
   }
 }
@@ -469,8 +510,8 @@ int cluster_capacity(int size) {
   static std::atomic<int> cache[9];  // capacity + 1; 0: not asked yet
   if (const int v = cache[size].load(std::memory_order_relaxed)) return v - 1;
   // Every instance has this one's resources.
-  const int n = allow_max_smem<wgmma_kernel<__half, false, kTok, 0, kTok == 256>>().ok()
-                    ? max_active_clusters(wgmma_kernel<__half, false, kTok, 0, kTok == 256>, dim3(kThreads), Stage<kTok, false>::kSmem, dim3(1, size, 1))
+  const int n = allow_max_smem<wgmma_kernel<__half, false, kTok, 0, kTok == 256, false>>().ok()
+                    ? max_active_clusters(wgmma_kernel<__half, false, kTok, 0, kTok == 256, false>, dim3(kThreads), Stage<kTok, false>::kSmem, dim3(1, size, 1))
                     : 0;
   cache[size].store(n + 1, std::memory_order_relaxed);
   return n;
