@@ -10,7 +10,8 @@
 //         engine, no registers) of the block's packed weight chunks, scales
 //         and zero points into a ring of shared-memory stages, and tensor-map
 //         copies of x[0:kTok, stage's K] into the 128B-swizzled layout wgmma
-//         reads. A stage's mbarrier completes when all have landed.
+//         reads (at 128 tokens thread 32 those of x, see apart()). A
+//         stage's mbarrier completes when all have landed.
 //         Warpgroups 1, 2: consumers, 64 columns each (warp w: the 16-column
 //         tile of the packed layout, exactly its rows of the A fragment).
 //         Per 64-k chunk a warp reads its 512 bytes from shared memory, one
