@@ -128,6 +128,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   // its x once its wgmmas complete (empty), each refilled by its own
   // producer thread.
   uint64_t* w_free = empty + S::kCount;
+  static_assert(!(kTwoSets && kApart), "the two-set loop releases stages whole");
   auto x_of = [&](int buf) { return reinterpret_cast<T*>(smem + buf * S::kBytes); };
   auto w_of = [&](int buf) { return smem + buf * S::kBytes + S::kXBytes; };
   auto s_of = [&](int buf) { return reinterpret_cast<T*>(smem + buf * S::kBytes + S::kXBytes + S::kWBytes); };
@@ -145,6 +146,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   const int64_t nt0 = col * kTiles;
   auto group_lo = [&](const StageRef& r) { return (r.kc * 64) >> group_shift; };
   auto group_hi = [&](const StageRef& r) { return ((r.kc + r.chunks) * 64 - 1) >> group_shift; };
+  auto groups_of = [&](const StageRef& r) { return group_hi(r) - group_lo(r) + 1; };
 
   if (tid == 0) {
     for (int b = 0; b < S::kCount; ++b) {
@@ -175,10 +177,10 @@ __global__ void __launch_bounds__(kThreads, 1)
     const uint64_t policy = ptx::evict_first_policy();
     const uint32_t x_bytes = kCopyX ? x_box_rows(p.m, kTok) * 128 * S::kChunks : 0;
     auto w_bytes = [&](const StageRef& r) -> uint32_t {
-      return tiles * r.chunks * 512 + (group_hi(r) - group_lo(r) + 1) * tiles * 32 * (ASYM ? 2 : 1);
+      return tiles * r.chunks * 512 + groups_of(r) * tiles * 32 * (ASYM ? 2 : 1);
     };
     auto copy_w = [&](int buf, const StageRef& r) {
-      const int groups = group_hi(r) - group_lo(r) + 1;
+      const int groups = groups_of(r);
       const uint32_t tile_bytes = r.chunks * 512, group_bytes = tiles * 32;
       for (int t = 0; t < tiles; ++t)
         mbarrier::bulk_copy(w_of(buf) + t * S::kChunks * 512, p.w + ((nt0 + t) * KC + r.kc) * 128, tile_bytes, full + buf, policy);
@@ -316,6 +318,11 @@ __global__ void __launch_bounds__(kThreads, 1)
     wgmma::commit();
   };
 
+  // A warp's arrival on a stage barrier, once all its lanes are done.
+  auto release = [&](uint64_t* bar) {
+    __syncwarp();
+    if (lane == 0) mbarrier::arrive(bar);
+  };
   StageCursor<S::kChunks> cursor(kc_begin, kc_end);
   // Two fragment sets: stage i + 1 dequantized into the second while stage
   // i's wgmmas run, the set in flight pinned until they complete (where,
@@ -342,8 +349,7 @@ __global__ void __launch_bounds__(kThreads, 1)
       wgmma::wait<0>();
       wgmma::pin(acc);
       pin_frags(cur);
-      __syncwarp();
-      if (lane == 0) mbarrier::arrive(empty + i % S::kCount);
+      release(empty + i % S::kCount);
       return rn;
     };
     for (int i = 0; i < n_stages; i += 2) {
@@ -356,15 +362,11 @@ __global__ void __launch_bounds__(kThreads, 1)
       const int buf = i % S::kCount;
       Frags a;
       prepare(i, r, a);
-      if constexpr (kApart) {
-        __syncwarp();
-        if (lane == 0) mbarrier::arrive(w_free + buf);
-      }
+      if constexpr (kApart) release(w_free + buf);
       issue(i, r, a);
       wgmma::wait<0>();
       wgmma::pin(acc);
-      __syncwarp();
-      if (lane == 0) mbarrier::arrive(empty + buf);
+      release(empty + buf);
     }
   }
 
