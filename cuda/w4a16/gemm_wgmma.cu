@@ -54,14 +54,20 @@ constexpr int kSmemBudget = 224 * 1024;  // of the 227 KB a CTA may have: barrie
 // tiles × 512 B per chunk), and of scales / zero points (up to two groups
 // per chunk at group size 32, 256 B per group for the block's 128 columns).
 // Every region is a multiple of 1024 B, so each x slab starts swizzle-aligned.
-template <int kTok, bool ASYM>
+template <int kTok, bool ASYM, bool kApart = false>
 struct Stage {
   // Four chunks per stage: a stage's barriers and waits cover 16 wgmmas
   // (8192², M = 64: 33.2 → 28.9 µs; M = 128: 41.3 → 38.5, though only two
   // such stages fit; six chunks at 64 tokens: 30.7).
   // At 256 tokens two: four chunks' A fragments (64 registers) beside 128
   // accumulators do not fit the consumers' 224, and x takes 64 KB a chunk pair.
-  static constexpr int kChunks = kTok == 256 ? 2 : 4;
+  // At 128 tokens, asymmetric weights released whole (groups of 32 and 64,
+  // see apart()) three, so that three stages fit: H200, µs, four / three,
+  // group 32 28672 × 8192 M = 96 129.2 / 123.5, group 64 11008 × 4096 M =
+  // 128 36.2 / 34.4. Where weights and x are released apart (groups of 128,
+  // per-channel) three lost (8192² 37.5 / 39.2, 28672 × 8192 119.7 /
+  // 125.7).
+  static constexpr int kChunks = kTok == 256 ? 2 : kTok == 128 && ASYM && !kApart ? 3 : 4;
   static constexpr int kXBytes = kTok * kChunks * 128;
   static constexpr int kWBytes = kTiles * kChunks * 512;
   static constexpr int kMaxGroups = 2 * kChunks;
@@ -116,7 +122,7 @@ template <typename T, bool ASYM, int kTok, int V, bool kTwoSets, bool kApart>
 __global__ void __launch_bounds__(kThreads, 1)
     wgmma_kernel(const GemmParams p, const GemmPlan plan, int group_shift, const __grid_constant__ CUtensorMap x_map) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  using S = Stage<kTok, ASYM>;
+  using S = Stage<kTok, ASYM, kApart>;
   using N = Num<T>;
   using T2 = typename N::T2;
   extern __shared__ uint8_t smem_raw[];
@@ -424,7 +430,7 @@ Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
   if (Status st = tensor_map_2d_swizzle128(&x_map, p.x, p.dtype, p.m, p.k, x_box_rows(p.m, kTok)); !st.ok()) return st;
   const dim3 grid((unsigned)plan.col_blocks, (unsigned)plan.split_k, (unsigned)plan.row_blocks);
   auto kernel = wgmma_kernel<T, ASYM, kTok, V, kTwoSets, kApart>;
-  constexpr int kSmem = Stage<kTok, ASYM>::kSmem;
+  constexpr int kSmem = Stage<kTok, ASYM, kApart>::kSmem;
   // The K splits of a column block (along y) form one cluster; where the GPU
   // cannot place it they meet through the scratch instead.
   if (plan.cluster && launch_in_clusters(kernel, grid, dim3(kThreads), kSmem, stream, dim3(1, grid.y, 1), p, plan, shift, x_map))
