@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * npm run bench [-- <suite>... [--m 1,16] [--iters 100] [--warmup 10] [--out dir]]
- * With no suite named, runs the default set (copy, matmul, w4a16, w4a16-quantize).
+ * With no suite named, runs the default set (copy, matmul, w4a16, w4a16-quantize, w4a16-dequantize).
  */
 import { Stream, devices, empty, isAvailable, unavailableReason } from '../lib/index.js';
 import { native } from '../lib/binding.js';
@@ -11,7 +11,7 @@ import { gbps, summarize, tflops } from './stats.js';
 import { timeIterations } from './timing.js';
 import './suites/index.js';
 
-const DEFAULT_SUITES = ['copy', 'matmul', 'w4a16', 'w4a16-quantize'];
+const DEFAULT_SUITES = ['copy', 'matmul', 'w4a16', 'w4a16-quantize', 'w4a16-dequantize'];
 
 function parseArgs(argv: string[]): { names: string[]; opts: Options } {
   const names: string[] = [];
