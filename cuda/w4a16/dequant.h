@@ -78,6 +78,17 @@ __device__ __forceinline__ void unpack_word(uint32_t w, const typename Num<T>::T
   }
 }
 
+// A group's subtrahends and scales for the column pair (n, n + 8), whose
+// scales (sc) and zero points (zz) sit side by side (layout.h), as
+// dequant_word takes them.
+template <typename T>
+__device__ __forceinline__ void pair_constants(typename Num<T>::T2 sc, typename Num<T>::T2 zz, typename Num<T>::T2 (&sub)[2],
+                                               typename Num<T>::T2 (&sub_hi)[2], typename Num<T>::T2 (&scale)[2]) {
+  sub[0] = offset_pair<T>(zz.x), sub[1] = offset_pair<T>(zz.y);
+  sub_hi[0] = offset_pair_hi<T>(zz.x), sub_hi[1] = offset_pair_hi<T>(zz.y);
+  scale[0] = Num<T>::splat(sc.x), scale[1] = Num<T>::splat(sc.y);
+}
+
 // Word j of a thread's 16-byte fragment -> B registers of its two n8 tiles:
 // (q - z)·s, rounded once (unpack_word is exact). scale: [0] for column n
 // (tile 0), [1] for column n+8 (tile 1).

@@ -276,9 +276,7 @@ __global__ void __launch_bounds__(kThreads, 1)
           const T2 sc = N::pair(sbits);
           const T z8 = static_cast<T>(8.f);
           const T2 zz = ASYM ? *reinterpret_cast<const T2*>(zsm + gi * kTiles * 16) : T2{z8, z8};
-          sub[0] = offset_pair<T>(zz.x), sub[1] = offset_pair<T>(zz.y);
-          sub_hi[0] = offset_pair_hi<T>(zz.x), sub_hi[1] = offset_pair_hi<T>(zz.y);
-          scale[0] = N::splat(sc.x), scale[1] = N::splat(sc.y);
+          pair_constants<T>(sc, zz, sub, sub_hi, scale);
         }
 #pragma unroll
         for (int jj = 0; jj < 2; ++jj) {

@@ -165,9 +165,7 @@ __global__ void __launch_bounds__(32 * kDeqWarps) dequantize_kernel(const Dequan
         const T2 sc = N::pair(*reinterpret_cast<const uint32_t*>(scales + si));
         const T z8 = static_cast<T>(8.f);
         const T2 zz = zeros ? N::pair(*reinterpret_cast<const uint32_t*>(zeros + si)) : T2{z8, z8};
-        sub[0] = offset_pair<T>(zz.x), sub[1] = offset_pair<T>(zz.y);
-        sub_hi[0] = offset_pair_hi<T>(zz.x), sub_hi[1] = offset_pair_hi<T>(zz.y);
-        scale[0] = N::splat(sc.x), scale[1] = N::splat(sc.y);
+        pair_constants<T>(sc, zz, sub, sub_hi, scale);
       }
       uint32_t b[2][2];
       dequant_word<T>(j == 0 ? wq.x : j == 1 ? wq.y : j == 2 ? wq.z : wq.w, sub, sub_hi, scale, b);
