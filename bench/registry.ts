@@ -73,3 +73,9 @@ export function intList(value: string | undefined, fallback: number[], what: str
   }
   return out;
 }
+
+/** Weight shapes [N, K]: every pair of --n and --k (each defaulting to 8192) where either is given, else `fallback`. */
+export function nkShapes(o: { n?: string; k?: string }, fallback: [number, number][]): [number, number][] {
+  if (!o.n && !o.k) return fallback;
+  return intList(o.n, [8192], 'n').flatMap((n) => intList(o.k, [8192], 'k').map((k) => [n, k] as [number, number]));
+}

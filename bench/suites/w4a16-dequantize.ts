@@ -5,7 +5,7 @@
  * against the copy bandwidth. Packed weights are rotated past 3× L2.
  */
 import { quantizeW4, randn, type QuantizedWeight, type Tensor } from '../../lib/index.js';
-import { intList, register, type BenchContext } from '../registry.js';
+import { nkShapes, register, type BenchContext } from '../registry.js';
 import { rotationCount } from '../stats.js';
 
 register({
@@ -13,9 +13,7 @@ register({
   description: 'dequantize() of a group-128 symmetric INT4 weight to float16 [N, K]',
   options: { n: 'output features (list, pairs with --k)', k: 'input features (list)' },
   cases(o) {
-    const shapes: [number, number][] = o.n || o.k
-      ? intList(o.n, [8192], 'n').flatMap((n) => intList(o.k, [8192], 'k').map((k) => [n, k] as [number, number]))
-      : [[8192, 8192], [28672, 8192], [8192, 28672]];
+    const shapes = nkShapes(o, [[8192, 8192], [28672, 8192], [8192, 28672]]);
     return shapes.map(([n, k]) => {
       const packedBytes = n * k / 2 + (n * k / 128) * 2;
       return {

@@ -4,7 +4,7 @@
  * Weights are rotated past 3× L2, so every timed GEMM reads them from HBM.
  */
 import { gemmW4A16, matmul, quantizeW4, randn, type QuantizedWeight, type Tensor } from '../../lib/index.js';
-import { intList, register, type BenchContext, type Impl } from '../registry.js';
+import { intList, nkShapes, register, type BenchContext, type Impl } from '../registry.js';
 import { rotationCount } from '../stats.js';
 
 const SHAPES: [number, number][] = [[4096, 4096], [11008, 4096], [4096, 11008], [8192, 8192], [28672, 8192], [8192, 28672]];
@@ -80,9 +80,7 @@ register({
   options: { m: 'rows of x (list)', n: 'output features (list, pairs with --k)', k: 'input features (list)' },
   cases(o) {
     const ms = intList(o.m, [1, 2, 4, 8, 16, 32, 64, 128, 256], 'm');
-    const shapes: [number, number][] = o.n || o.k
-      ? intList(o.n, [8192], 'n').flatMap((n) => intList(o.k, [8192], 'k').map((k) => [n, k] as [number, number]))
-      : SHAPES;
+    const shapes = nkShapes(o, SHAPES);
     return shapes.flatMap(([n, k]) => ms.map((m) => ({
       label: `M=${m} N=${n} K=${k}`,
       params: { m, n, k, groupSize: 128 },
