@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * npm run bench [-- <suite>... [--m 1,16] [--iters 100] [--warmup 10] [--out dir]]
+ * npm run bench [-- <suite>... [--m 1,16] [--iters 100] [--warmup 10] [--chain 20] [--out dir]]
  * With no suite named, runs the default set (copy, matmul, w4a16, w4a16-quantize, w4a16-dequantize).
  */
 import { Stream, devices, empty, isAvailable, unavailableReason } from '../lib/index.js';
@@ -39,7 +39,8 @@ async function measureCopyGbps(ctx: { device: number; stream: Stream; l2Bytes: n
 }
 
 function usage(): string {
-  return ['usage: npm run bench -- [suite...] [--iters N] [--warmup N] [--out DIR] [suite options]', 'suites:',
+  return ['usage: npm run bench -- [suite...] [--iters N] [--warmup N] [--chain N] [--out DIR] [suite options]',
+    '  --chain N  time N back-to-back iterations per event pair (a decoder\'s layers) instead of one', 'suites:',
     ...allSuites().map((s) => `  ${s.name.padEnd(10)} ${s.description}\n${Object.entries(s.options).map(([k, v]) => `      --${k}  ${v}`).join('\n')}`)].join('\n');
 }
 
@@ -62,6 +63,8 @@ async function main(): Promise<number> {
   const dev = devices()[0];
   const warmup = Number(opts.warmup ?? 10);
   const iters = Number(opts.iters ?? 100);
+  const chain = Number(opts.chain ?? 1);
+  if (!Number.isSafeInteger(chain) || chain < 1) throw new Error(`expected a positive integer for --chain but received ${JSON.stringify(opts.chain)}`);
   const stream = new Stream({ device: dev.index });
   const ctx = { device: dev.index, stream, l2Bytes: dev.l2CacheBytes };
   const lt = native().cublasLtInfo();
@@ -70,10 +73,12 @@ async function main(): Promise<number> {
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     device: { ...dev },
     versions: { node: process.version, cublasLt: lt.version ?? lt.error, build: native().buildInfo() },
-    timing: { warmup, iters, method: 'CUDA events around each iteration on one stream; inputs rotated past 3× L2' },
+    timing: { warmup, iters, chain, method: chain > 1
+      ? `CUDA events around each chain of ${chain} back-to-back iterations on one stream (sample = chain time / ${chain}); inputs rotated past 3× L2`
+      : 'CUDA events around each iteration on one stream; inputs rotated past 3× L2' },
     suites: [],
   };
-  console.log(`bench: ${dev.name} (sm_${dev.major}${dev.minor}, ${dev.multiProcessorCount} SMs, L2 ${(dev.l2CacheBytes / 2 ** 20).toFixed(0)} MiB), ${iters} timed runs after ${warmup} warm-up`);
+  console.log(`bench: ${dev.name} (sm_${dev.major}${dev.minor}, ${dev.multiProcessorCount} SMs, L2 ${(dev.l2CacheBytes / 2 ** 20).toFixed(0)} MiB), ${iters} timed ${chain > 1 ? `chains of ${chain} back-to-back runs` : 'runs'} after ${warmup} warm-up`);
   const copyGbps = await measureCopyGbps(ctx);
   report.versions.copyGbps = copyGbps;
   console.log(`bench: device copy bandwidth ${copyGbps.toFixed(0)} GB/s (read + write); the "% copy" column is against it`);
@@ -87,7 +92,7 @@ async function main(): Promise<number> {
         try {
           const p = impl.prepare(ctx);
           try {
-            const ms = await timeIterations(p, ctx, { warmup, iters });
+            const ms = await timeIterations(p, ctx, { warmup, iters, chain });
             const us = summarize(ms.map((v) => v * 1000));
             const bw = gbps(impl.bytes ?? c.bytes, us.median / 1000);
             cr.results.push({ impl: impl.name, baseline: !!impl.baseline, samplesMs: ms, us,

@@ -38,7 +38,7 @@ export interface RunReport {
   command: string;
   device: Record<string, unknown>;
   versions: Record<string, unknown>;
-  timing: { warmup: number; iters: number; method: string };
+  timing: { warmup: number; iters: number; chain: number; method: string };
   suites: SuiteResult[];
 }
 

@@ -197,6 +197,28 @@ describeGpu('gemmW4A16 against a float64 reference', () => {
     qw.dispose();
   });
 
+  it('back-to-back GEMMs, each reading the one before\'s output, are each right (programmatic dependent launch on sm_90)', async () => {
+    const k = 1024, layers = 5;
+    const qws = Array.from({ length: layers }, (_, i) =>
+      quantizeW4(tensor(hostRandn(k * k, 40 + i, 0.03), { shape: [k, k], dtype: 'float16' }), { groupSize: 128 }));
+    const ws = await Promise.all(qws.map((q) => q.dequantize().toArray()));
+    for (const m of [1, 16, 64]) {
+      const x = tensor(hostRandn(m * k, 50 + m), { shape: [m, k], dtype: 'float16' });
+      const ys = qws.map(() => empty([m, k], 'float16'));
+      for (const y of ys) fillBytes(y, 0xff); // NaN until written
+      ys.forEach((y, i) => gemmW4A16(i ? ys[i - 1] : x, qws[i], { out: y }));
+      let prev = await x.toArray();
+      for (let i = 0; i < layers; i++) {
+        const got = await ys[i].toArray();
+        const e = errors(got, reference(prev, ws[i], m, k, k));
+        expect(e.rel, `M = ${m}, layer ${i}`).toBeLessThan(1e-3);
+        prev = got;
+      }
+      for (const t of [x, ...ys]) t.dispose();
+    }
+    for (const q of qws) q.dispose();
+  });
+
   it('batched activations [B, S, K] give [B, S, N]', async () => {
     const qw = quantizeW4(tensor(hostRandn(128 * 64, 3, 0.05), { shape: [128, 64], dtype: 'float16' }), { groupSize: 64 });
     const x = tensor(hostRandn(2 * 3 * 64, 4), { shape: [2, 3, 64], dtype: 'float16' });

@@ -1,24 +1,34 @@
-// Host side of thread-block clusters: a launch configuration whose grid is
-// cut into clusters of `cluster` CTAs. Sizes above 8 are non-portable and
-// need the kernel's opt-in, which this takes.
+// Host side of thread-block clusters and extended launches: a launch
+// configuration whose grid is cut into clusters of `cluster` CTAs (sizes
+// above 8 are non-portable and need the kernel's opt-in, which this takes),
+// optionally with programmatic dependent launch (pdl.h).
 #pragma once
 #include <cuda_runtime_api.h>
 
 namespace wf {
 
+// A launch configuration: clusters of `cluster` CTAs (1 × 1 × 1: none), and
+// with `pdl` programmatic stream serialization (pdl.h; sm_90).
 struct ClusterLaunch {
   cudaLaunchConfig_t cfg{};
-  cudaLaunchAttribute attr{};
+  cudaLaunchAttribute attrs[2]{};
   template <typename Kernel>
-  ClusterLaunch(Kernel kernel, dim3 grid, dim3 block, int smem, cudaStream_t stream, dim3 cluster) {
+  ClusterLaunch(Kernel kernel, dim3 grid, dim3 block, int smem, cudaStream_t stream, dim3 cluster, bool pdl = false) {
     cfg.gridDim = grid;
     cfg.blockDim = block;
     cfg.dynamicSmemBytes = (size_t)smem;
     cfg.stream = stream;
-    attr.id = cudaLaunchAttributeClusterDimension;
-    attr.val.clusterDim.x = cluster.x, attr.val.clusterDim.y = cluster.y, attr.val.clusterDim.z = cluster.z;
-    cfg.attrs = &attr;
-    cfg.numAttrs = 1;
+    cfg.attrs = attrs;
+    if (cluster.x * cluster.y * cluster.z > 1) {
+      cudaLaunchAttribute& a = attrs[cfg.numAttrs++];
+      a.id = cudaLaunchAttributeClusterDimension;
+      a.val.clusterDim.x = cluster.x, a.val.clusterDim.y = cluster.y, a.val.clusterDim.z = cluster.z;
+    }
+    if (pdl) {
+      cudaLaunchAttribute& a = attrs[cfg.numAttrs++];
+      a.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+      a.val.programmaticStreamSerializationAllowed = 1;
+    }
     if (cluster.x * cluster.y * cluster.z > 8) cudaFuncSetAttribute(kernel, cudaFuncAttributeNonPortableClusterSizeAllowed, 1);
   }
   ClusterLaunch(const ClusterLaunch&) = delete;  // cfg points into it
@@ -28,11 +38,19 @@ struct ClusterLaunch {
 // launch error cleared, where the GPU cannot place such clusters: the
 // caller then launches without them.
 template <typename Kernel, typename... Args>
-bool launch_in_clusters(Kernel kernel, dim3 grid, dim3 block, int smem, cudaStream_t stream, dim3 cluster, Args... args) {
-  const ClusterLaunch l(kernel, grid, block, smem, stream, cluster);
+bool launch_in_clusters(Kernel kernel, dim3 grid, dim3 block, int smem, cudaStream_t stream, dim3 cluster, bool pdl, Args... args) {
+  const ClusterLaunch l(kernel, grid, block, smem, stream, cluster, pdl);
   if (cudaLaunchKernelEx(&l.cfg, kernel, args...) == cudaSuccess) return true;
   (void)cudaGetLastError();
   return false;
+}
+
+// Launches kernel(args...) without clusters, with programmatic stream
+// serialization where `pdl`; the launch error is left for the caller.
+template <typename Kernel, typename... Args>
+void launch_plain(Kernel kernel, dim3 grid, dim3 block, int smem, cudaStream_t stream, bool pdl, Args... args) {
+  const ClusterLaunch l(kernel, grid, block, smem, stream, dim3(1, 1, 1), pdl);
+  (void)cudaLaunchKernelEx(&l.cfg, kernel, args...);
 }
 
 // How many clusters of `cluster` CTAs of `kernel` the GPU holds at once

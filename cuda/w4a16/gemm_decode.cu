@@ -23,6 +23,7 @@
 
 #include "../common/cluster_launch.h"
 #include "../common/launch.h"
+#include "../common/pdl.h"
 #include "dequant.h"
 #include "dispatch.h"
 #include "epilogue.cuh"
@@ -96,6 +97,11 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
   using T2 = typename N::T2;
   extern __shared__ __align__(16) uint8_t smem[];
   if constexpr (V == 4) return;
+  // The next kernel in the stream may launch now: its CTAs take SMs as
+  // these leave (pdl.h). Nothing is read before the kernel before this one
+  // has finished, the weights included (whose packer may be that kernel).
+  pdl::allow_dependents();
+  pdl::wait_prior();
   const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
   const int g = lane / 4, t = lane % 4;
   const int m = (int)p.m;
@@ -405,11 +411,12 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   const dim3 grid(1, (unsigned)plan.col_blocks, (unsigned)plan.split_k);
   // The split-K CTAs of a column block (along z) form one cluster; where the
   // GPU cannot place it they meet through the scratch instead.
-  if (plan.cluster && launch_in_clusters(kernel, grid, dim3(256), smem, stream, dim3(1, 1, grid.z), p, plan, shift))
+  const bool pdl = use_pdl(p);
+  if (plan.cluster && launch_in_clusters(kernel, grid, dim3(256), smem, stream, dim3(1, 1, grid.z), pdl, p, plan, shift))
     return check_launch("w4a16 decode gemm");
   GemmPlan flat = plan;
   flat.cluster = false;
-  kernel<<<grid, 256, smem, stream>>>(p, flat, shift);
+  launch_plain(kernel, grid, dim3(256), smem, stream, pdl, p, flat, shift);
   return check_launch("w4a16 decode gemm");
 }
 

@@ -27,6 +27,7 @@
 #include "../common/cluster_launch.h"
 #include "../common/launch.h"
 #include "../common/mbarrier.h"
+#include "../common/pdl.h"
 #include "../common/tensor_map.h"
 #include "../common/wgmma.h"
 #include "dequant.h"
@@ -44,17 +45,27 @@ constexpr int kConsumerWGs = 2;
 constexpr int kCols = 64 * kConsumerWGs;
 constexpr int kTiles = kCols / kTileN;
 constexpr int kThreads = 128 * (1 + kConsumerWGs);
-// setmaxnreg: the producer gives its registers to the consumers.
-constexpr int kProducerRegs = 56;
-constexpr int kConsumerRegs = 224;
-static_assert(128 * kProducerRegs + 128 * kConsumerWGs * kConsumerRegs <= 65536, "registers of one CTA per SM");
-constexpr int kSmemBudget = 224 * 1024;  // of the 227 KB a CTA may have: barriers and alignment take the rest
+// kCtas CTAs per SM: 1, or 2 at 64 tokens, where one CTA leaves the tensor
+// pipe idle between a warpgroup's wait and its next stage and 28672-wide
+// weights need 224 CTAs (1.7 waves of one per SM).
+// setmaxnreg: the producer gives its registers to the consumers. At two
+// CTAs the launch grants 80 a thread (65536 / 768, in steps of 8): the
+// producer's 48 spare ones make the consumers' 104.
+template <int kCtas>
+struct Occupancy {
+  static constexpr int kLaunchRegs = kCtas == 1 ? 168 : 80;
+  static constexpr int kProducerRegs = kCtas == 1 ? 56 : 32;
+  static constexpr int kConsumerRegs = kCtas == 1 ? 224 : 104;
+  static_assert(128 * kProducerRegs + 128 * kConsumerWGs * kConsumerRegs <= kThreads * kLaunchRegs, "registers the CTA was launched with");
+  // Of the 227 KB a CTA may have (113 at two per SM): barriers and alignment take the rest.
+  static constexpr int kSmemBudget = kCtas == 1 ? 224 * 1024 : 110 * 1024;
+};
 
 // Per stage: kChunks 64-wide K chunks of x (kTok rows), of the weight (8
 // tiles × 512 B per chunk), and of scales / zero points (up to two groups
 // per chunk at group size 32, 256 B per group for the block's 128 columns).
 // Every region is a multiple of 1024 B, so each x slab starts swizzle-aligned.
-template <int kTok, bool ASYM, bool kApart = false>
+template <int kTok, bool ASYM, bool kApart = false, int kCtas = 1>
 struct Stage {
   // Four chunks per stage: a stage's barriers and waits cover 16 wgmmas
   // (8192², M = 64: 33.2 → 28.9 µs; M = 128: 41.3 → 38.5, though only two
@@ -67,7 +78,9 @@ struct Stage {
   // 128 36.2 / 34.4. Where weights and x are released apart (groups of 128,
   // per-channel) three lost (8192² 37.5 / 39.2, 28672 × 8192 119.7 /
   // 125.7).
-  static constexpr int kChunks = kTok == 256 ? 2 : kTok == 128 && ASYM && !kApart ? 3 : 4;
+  // At two CTAs per SM two chunks: four chunks' fragments do not fit 104 registers.
+  static constexpr int kChunks = kCtas == 2 || kTok == 256 ? 2 : kTok == 128 && ASYM && !kApart ? 3 : 4;
+  static constexpr int kSmemBudget = Occupancy<kCtas>::kSmemBudget;
   static constexpr int kXBytes = kTok * kChunks * 128;
   static constexpr int kWBytes = kTiles * kChunks * 512;
   static constexpr int kMaxGroups = 2 * kChunks;
@@ -118,11 +131,13 @@ struct StageCursor {
 // kTwoSets: two fragment sets (the loop below). kApart: a stage's weights
 // and its x released and refilled apart (below). Where each is used:
 // two_sets(), apart().
-template <typename T, bool ASYM, int kTok, int V, bool kTwoSets, bool kApart>
-__global__ void __launch_bounds__(kThreads, 1)
+template <typename T, bool ASYM, int kTok, int V, bool kTwoSets, bool kApart, int kCtas>
+__global__ void __launch_bounds__(kThreads, kCtas)
     wgmma_kernel(const GemmParams p, const GemmPlan plan, int group_shift, const __grid_constant__ CUtensorMap x_map) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  using S = Stage<kTok, ASYM, kApart>;
+  using S = Stage<kTok, ASYM, kApart, kCtas>;
+  using O = Occupancy<kCtas>;
+  static_assert(kCtas == 1 || (kTok == 64 && !kTwoSets), "two CTAs per SM: 64 tokens, one fragment set");
   using N = Num<T>;
   using T2 = typename N::T2;
   extern __shared__ uint8_t smem_raw[];
@@ -154,6 +169,10 @@ __global__ void __launch_bounds__(kThreads, 1)
   auto group_hi = [&](const StageRef& r) { return ((r.kc + r.chunks) * 64 - 1) >> group_shift; };
   auto groups_of = [&](const StageRef& r) { return group_hi(r) - group_lo(r) + 1; };
 
+  // The next kernel may launch (pdl.h); this one reads x and writes only
+  // after the kernel before it has finished.
+  pdl::allow_dependents();
+  pdl::wait_prior();
   if (tid == 0) {
     for (int b = 0; b < S::kCount; ++b) {
       mbarrier::init(full + b, kApart ? 2 : 1);
@@ -176,7 +195,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     // half of x and multicast it to both, freeing a buffer only when both
     // CTAs' consumers had, were slower: M = 64 / 128 63.9 / 79.7 µs against
     // 42.4 / 61.9.)
-    asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" ::"n"(kProducerRegs));
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" ::"n"(O::kProducerRegs));
     const bool x_part = kApart && tid == 32;
     if ((tid != 0 && !x_part) || V == 2) return;
     constexpr bool kCopyX = V != 4 && V != 5;
@@ -225,7 +244,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   }
 
   // Consumers: warp w (0 … 7) owns tile w of each column block.
-  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" ::"n"(kConsumerRegs));
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" ::"n"(O::kConsumerRegs));
   const int warp = tid / 32 - 4, lane = tid % 32;
   const int g = lane / 4, t = lane % 4;
   // One accumulator set. (Two independent chains, summed at the end, were
@@ -420,18 +439,19 @@ __global__ void __launch_bounds__(kThreads, 1)
 // only in clusters.
 bool sums_fit_scratch(int64_t m, int64_t row_blocks) { return m <= kWgmmaMaxRows && row_blocks == 1; }
 
-template <typename T, bool ASYM, int kTok, int V, bool kTwoSets = kTok == 256, bool kApart = false>
+template <typename T, bool ASYM, int kTok, int V, bool kTwoSets = kTok == 256, bool kApart = false, int kCtas = 1>
 Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
-  if (Status st = allow_max_smem<wgmma_kernel<T, ASYM, kTok, V, kTwoSets, kApart>>(); !st.ok()) return st;
+  if (Status st = allow_max_smem<wgmma_kernel<T, ASYM, kTok, V, kTwoSets, kApart, kCtas>>(); !st.ok()) return st;
   const int shift = group_shift(p.group_size);
   CUtensorMap x_map;
   if (Status st = tensor_map_2d_swizzle128(&x_map, p.x, p.dtype, p.m, p.k, x_box_rows(p.m, kTok)); !st.ok()) return st;
   const dim3 grid((unsigned)plan.col_blocks, (unsigned)plan.split_k, (unsigned)plan.row_blocks);
-  auto kernel = wgmma_kernel<T, ASYM, kTok, V, kTwoSets, kApart>;
-  constexpr int kSmem = Stage<kTok, ASYM, kApart>::kSmem;
+  auto kernel = wgmma_kernel<T, ASYM, kTok, V, kTwoSets, kApart, kCtas>;
+  constexpr int kSmem = Stage<kTok, ASYM, kApart, kCtas>::kSmem;
   // The K splits of a column block (along y) form one cluster; where the GPU
   // cannot place it they meet through the scratch instead.
-  if (plan.cluster && launch_in_clusters(kernel, grid, dim3(kThreads), kSmem, stream, dim3(1, grid.y, 1), p, plan, shift, x_map))
+  const bool pdl = use_pdl(p);
+  if (plan.cluster && launch_in_clusters(kernel, grid, dim3(kThreads), kSmem, stream, dim3(1, grid.y, 1), pdl, p, plan, shift, x_map))
     return check_launch("w4a16 wgmma gemm");
   GemmPlan flat = plan;
   flat.cluster = false;
@@ -441,7 +461,7 @@ Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
     flat.split_k = 1, flat.chunks_per_split = (int)(p.k_pad / 64);
     flat_grid.y = 1;
   }
-  kernel<<<flat_grid, kThreads, kSmem, stream>>>(p, flat, shift, x_map);
+  launch_plain(kernel, flat_grid, dim3(kThreads), kSmem, stream, pdl, p, flat, shift, x_map);
   return check_launch("w4a16 wgmma gemm");
 }
 
@@ -475,8 +495,10 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
     case 5: return run_variant<T, ASYM, kTok, 5>(p, plan, stream);
 #endif
     default:
-      if constexpr (kTok == 64)
+      if constexpr (kTok == 64) {
+        if (plan.ctas_per_sm == 2) return run_variant<T, ASYM, kTok, 0, false, false, 2>(p, plan, stream);
         if (two_sets(p, kTok)) return run_variant<T, ASYM, kTok, 0, true>(p, plan, stream);
+      }
       if constexpr (kTok == 128)
         if (apart(p, kTok)) return run_variant<T, ASYM, kTok, 0, false, true>(p, plan, stream);
       return run_variant<T, ASYM, kTok, 0>(p, plan, stream);
@@ -510,21 +532,24 @@ Status run_tokens(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream
 }
 
 
-// Clusters of `size` CTAs (one per SM) that the GPU holds at once: an
-// occupancy query, cached for the process per (tokens, size).
-template <int kTok>
+// Clusters of `size` CTAs that the GPU holds at once: an occupancy query,
+// cached for the process per (tokens, CTAs per SM, size).
+template <int kTok, int kCtas = 1>
 int cluster_capacity(int size) {
   static std::atomic<int> cache[9];  // capacity + 1; 0: not asked yet
   if (const int v = cache[size].load(std::memory_order_relaxed)) return v - 1;
   // Every instance has this one's resources.
-  const int n = allow_max_smem<wgmma_kernel<__half, false, kTok, 0, kTok == 256, false>>().ok()
-                    ? max_active_clusters(wgmma_kernel<__half, false, kTok, 0, kTok == 256, false>, dim3(kThreads), Stage<kTok, false>::kSmem, dim3(1, size, 1))
+  auto kernel = wgmma_kernel<__half, false, kTok, 0, kTok == 256, false, kCtas>;
+  const int n = allow_max_smem<wgmma_kernel<__half, false, kTok, 0, kTok == 256, false, kCtas>>().ok()
+                    ? max_active_clusters(kernel, dim3(kThreads), Stage<kTok, false, false, kCtas>::kSmem, dim3(1, size, 1))
                     : 0;
   cache[size].store(n + 1, std::memory_order_relaxed);
   return n;
 }
-int cluster_capacity(int tokens, int size) {
-  return tokens == 64 ? cluster_capacity<64>(size) : tokens == 128 ? cluster_capacity<128>(size) : cluster_capacity<256>(size);
+int cluster_capacity(int tokens, int ctas, int size) {
+  return tokens == 64 ? (ctas == 2 ? cluster_capacity<64, 2>(size) : cluster_capacity<64>(size))
+         : tokens == 128 ? cluster_capacity<128>(size)
+                         : cluster_capacity<256>(size);
 }
 
 }  // namespace
@@ -537,11 +562,17 @@ GemmPlan plan_wgmma(const GemmParams& p) {
   plan.row_blocks = (p.m + plan.rows_per_block - 1) / plan.rows_per_block;
   const int64_t tiles = plan.col_blocks * plan.row_blocks;
   const int kc = (int)(p.k_pad / 64);
-  // One CTA per SM; K is split only to give every SM a CTA. Split partials
+  // One CTA per SM (or two, below); K is split only to fill those slots. Split partials
   // cost M·N atomics each: at M ≥ 48 splitting 224 column blocks 7 ways
   // took 439 µs against 275 unsplit (28672 × 8192, M = 128), 11008 × 4096
   // 117.6 (split 3) against 75.0 (bench/RESULTS.md).
-  const int64_t slots = std::max(p.sm_count, 1);
+  // Two CTAs per SM at 64 tokens where one per SM would take more than a
+  // wave (28672-wide weights: 224 column blocks). H200, harness, µs, one /
+  // two: 28672 × 8192 M = 64 79.5 / 77.7, M = 48 79.3 / 77.4, asymmetric
+  // group 32 M = 40 91.8 / 86.1. Where a wave holds every column block the
+  // split K it would take (3 instead of 2 at 8192², M = 64) lost: 26.6 / 33.5.
+  plan.ctas_per_sm = plan.rows_per_block == 64 && (p.ctas_override == 2 || (p.ctas_override == 0 && tiles > p.sm_count)) ? 2 : 1;
+  const int64_t slots = (int64_t)plan.ctas_per_sm * std::max(p.sm_count, 1);
   const int max_split = std::max(1, std::min(16, kc / (2 * Stage<64, false>::kChunks)));
   int split = (int)std::max<int64_t>(1, std::min<int64_t>(max_split, slots / tiles));
   if (p.split_override > 0) split = std::min(p.split_override, kc);
@@ -564,7 +595,7 @@ GemmPlan plan_wgmma(const GemmParams& p) {
     } else {
       for (int s = plan.split_k; s >= 2 && !plan.cluster; --s) {
         const int cps = (kc + s - 1) / s;
-        if (tiles > cluster_capacity(plan.rows_per_block, s) || (kc + cps - 1) / cps != s) continue;
+        if (tiles > cluster_capacity(plan.rows_per_block, plan.ctas_per_sm, s) || (kc + cps - 1) / cps != s) continue;
         plan.cluster = true, plan.split_k = s, plan.chunks_per_split = cps;
       }
     }

@@ -3,6 +3,7 @@
 //
 //   w4a16_harness                      default sweep
 //   w4a16_harness M N K [group] [asym] one shape (group 0 = per-channel)
+//   w4a16_harness read N K             read-probe variants over an N × K layer's bytes
 //
 // Any 32-bit word is a valid packed weight, so weights are random words;
 // the reference multiplies x by dequantize()'s output in fp32 on the GPU.
@@ -16,11 +17,14 @@
 // (print how many clusters the GPU holds for the decode plan), WF_TOK=t (the
 // wgmma kernel's tokens per CTA: 64, 128 or 256), WF_RING=1/2 (the decode
 // kernel's x ring wherever M ≤ 32 / never), WF_DECODE=1 (the decode kernel
-// at any M ≤ 64).
+// at any M ≤ 64), WF_CTAS=1/2 (the wgmma kernel's CTAs per SM at 64 tokens),
+// WF_PDL=0 (launch without programmatic dependent launch; "chained" times a
+// launch in chains of 20 back to back).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 #include <cuda_fp16.h>
@@ -90,27 +94,102 @@ __global__ void read_words(const uint4* p, int64_t n, __half* sink) {
   if (acc == 0x12345678u) sink[0] = __half(1.f);
 }
 
-// Median µs of 50 back-to-back launches of launch(iteration), after 10 warm-up
-// ones. A spin kernel holds the stream while the host queues them, so the
-// events time the GPU, not the host's launch rate.
+// Read probes (`w4a16_harness read N K`): the weight bytes of an N × K
+// layer read by variants of the plain streaming kernel, to find what a
+// kernel needs to reach the read ceiling. kMode 0: grid-stride, kDepth
+// 16-byte loads in flight per thread; 1: each warp one contiguous run of
+// 512-byte chunks, kDepth of them in flight (the decode kernel's order,
+// refilled after use); 2: grid-stride through a per-thread cp.async ring of
+// kDepth slots in shared memory.
+template <int kDepth, int kMode>
+__global__ void read_probe(const uint4* p, int64_t n, __half* sink) {
+  extern __shared__ uint4 ring_smem[];
+  uint64_t policy;
+  asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
+  auto ld = [&](const uint4* a) {
+    uint4 v;
+    asm volatile("ld.global.nc.L1::no_allocate.L2::cache_hint.v4.u32 {%0,%1,%2,%3}, [%4], %5;"
+                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "l"(a), "l"(policy));
+    return v;
+  };
+  uint32_t acc = 0;
+  if constexpr (kMode == 1) {
+    const int64_t warps = (int64_t)gridDim.x * blockDim.x / 32;
+    const int64_t w = (blockIdx.x * (int64_t)blockDim.x + threadIdx.x) / 32;
+    const int64_t chunks = n / 32, per = (chunks + warps - 1) / warps;
+    const int64_t c0 = w * per, c1 = c0 + per < chunks ? c0 + per : chunks;
+    const uint4* base = p + threadIdx.x % 32;
+    uint4 v[kDepth];
+#pragma unroll
+    for (int j = 0; j < kDepth; ++j) v[j] = ld(base + 32 * (c0 + j < c1 ? c0 + j : c1 - 1));
+    for (int64_t c = c0; c < c1; c += kDepth)
+#pragma unroll
+      for (int j = 0; j < kDepth; ++j) {
+        acc ^= v[j].x ^ v[j].y ^ v[j].z ^ v[j].w;
+        const int64_t nx = c + kDepth + j;
+        v[j] = ld(base + 32 * (nx < c1 ? nx : c1 - 1));
+      }
+  } else if constexpr (kMode == 0) {
+    const int64_t stride = (int64_t)gridDim.x * blockDim.x;
+    int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+    for (; i + (kDepth - 1) * stride < n; i += kDepth * stride) {
+      uint4 v[kDepth];
+#pragma unroll
+      for (int j = 0; j < kDepth; ++j) v[j] = ld(p + i + j * stride);
+#pragma unroll
+      for (int j = 0; j < kDepth; ++j) acc ^= v[j].x ^ v[j].y ^ v[j].z ^ v[j].w;
+    }
+    for (; i < n; i += stride) acc ^= p[i].x;
+  } else {
+    const int64_t stride = (int64_t)gridDim.x * blockDim.x;
+    const int64_t i0 = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+    uint4* slot = ring_smem + threadIdx.x;
+    auto issue = [&](int j, int64_t i) {
+      const uint32_t s = (uint32_t)__cvta_generic_to_shared(slot + j * blockDim.x);
+      const uint4* a = p + (i < n ? i : i0);
+      asm volatile("cp.async.cg.shared.global.L2::cache_hint [%0], [%1], 16, %2;" ::"r"(s), "l"(a), "l"(policy));
+      asm volatile("cp.async.commit_group;");
+    };
+#pragma unroll
+    for (int j = 0; j < kDepth; ++j) issue(j, i0 + j * stride);
+    for (int64_t i = i0; i < n; i += kDepth * stride)
+#pragma unroll
+      for (int j = 0; j < kDepth; ++j) {
+        asm volatile("cp.async.wait_group %0;" ::"n"(kDepth - 1));
+        const uint4 v = slot[j * blockDim.x];
+        acc ^= v.x ^ v.y ^ v.z ^ v.w;
+        issue(j, i + (kDepth + j) * stride);
+      }
+    asm volatile("cp.async.wait_all;");
+  }
+  if (acc == 0x12345678u) sink[0] = __half(1.f);
+}
+
+// Median µs per launch over 50 samples of `chain` back-to-back launches of
+// launch(iteration) each (an event pair per sample), after 10 warm-up ones.
+// A spin kernel holds the stream while the host queues them, so the events
+// time the GPU, not the host's launch rate. chain > 1: a decoder's layers,
+// where a launch may overlap the end of the one before (programmatic
+// dependent launch).
 template <typename Launch>
-static double median_us(Launch&& launch) {
-  constexpr int kWarm = 10, kIters = 50;
+static double median_us(Launch&& launch, int chain = 1) {
+  constexpr int kWarm = 10, kSamples = 50;
   for (int it = 0; it < kWarm; ++it) launch(it);
-  std::vector<cudaEvent_t> ev(kIters + 1);
+  std::vector<cudaEvent_t> ev(kSamples + 1);
   for (auto& e : ev) WF_CHECK(cudaEventCreate(&e));
   check_status(launch_spin(2'000'000, 0), "spin");
-  for (int it = kWarm; it < kWarm + kIters; ++it) {
-    WF_CHECK(cudaEventRecord(ev[it - kWarm]));
-    launch(it);
+  int it = kWarm;
+  for (int i = 0; i < kSamples; ++i) {
+    WF_CHECK(cudaEventRecord(ev[i]));
+    for (int j = 0; j < chain; ++j) launch(it++);
   }
-  WF_CHECK(cudaEventRecord(ev[kIters]));
-  WF_CHECK(cudaEventSynchronize(ev[kIters]));
+  WF_CHECK(cudaEventRecord(ev[kSamples]));
+  WF_CHECK(cudaEventSynchronize(ev[kSamples]));
   std::vector<float> ms;
-  for (int i = 0; i < kIters; ++i) {
+  for (int i = 0; i < kSamples; ++i) {
     float t = 0;
     WF_CHECK(cudaEventElapsedTime(&t, ev[i], ev[i + 1]));
-    ms.push_back(t);
+    ms.push_back(t / chain);
   }
   for (auto& e : ev) cudaEventDestroy(e);
   std::sort(ms.begin(), ms.end());
@@ -162,6 +241,8 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
   p.split_override = std::getenv("WF_SPLIT") ? std::atoi(std::getenv("WF_SPLIT")) : 0;
   p.tok_override = std::getenv("WF_TOK") ? std::atoi(std::getenv("WF_TOK")) : 0;
   p.ring_override = std::getenv("WF_RING") ? std::atoi(std::getenv("WF_RING")) : 0;
+  p.ctas_override = std::getenv("WF_CTAS") ? std::atoi(std::getenv("WF_CTAS")) : 0;
+  p.pdl_override = std::getenv("WF_PDL") && std::atoi(std::getenv("WF_PDL")) == 0 ? 2 : 0;
   // WF_WGMMA=1 runs the wgmma kernel where the planner would not (M ≤ 128).
   GemmPlan plan = std::getenv("WF_WGMMA") ? plan_wgmma(p) : std::getenv("WF_DECODE") && m <= kDecodeMaxRows ? plan_decode(p) : plan_gemm(p);
   if (plan.decode && std::getenv("WF_CLUSTERS")) {
@@ -199,16 +280,21 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
     p.w = w.w; p.scales = w.scales; p.zeros = w.zeros;
     check_status(launch_gemm(p, plan, 0), "gemm");
   });
+  const double chain_us = median_us([&](int it) {
+    const Weights& w = ws[it % sets];
+    p.w = w.w; p.scales = w.scales; p.zeros = w.zeros;
+    check_status(launch_gemm(p, plan, 0), "gemm");
+  }, 20);
   // The same bytes read by a plain streaming kernel: this size's ceiling.
   const double read_us = median_us([&](int it) {
     const Weights& w = ws[it % sets];
     read_words<<<prop.multiProcessorCount * 4, 512>>>(reinterpret_cast<const uint4*>(w.w), wbytes / 16, out);
   });
   const double gbps = (wbytes + sbytes * (asym ? 2 : 1) + (m * k + m * n) * 2) / (med_us * 1e-6) / 1e9;
-  std::printf("%s v%d M=%-4lld N=%-6lld K=%-6lld g=%-3d %s  tok=%-3d split=%-2d%s grid=%lldx%lldx%d  rel=%.2e max=%.2e  %8.1f us  %6.0f GB/s  %3.0f%% copy  (read %.1f us)%s\n",
+  std::printf("%s v%d M=%-4lld N=%-6lld K=%-6lld g=%-3d %s  tok=%-3d split=%-2d%s grid=%lldx%lldx%d  rel=%.2e max=%.2e  %8.1f us  %6.0f GB/s  %3.0f%% copy  (read %.1f us, chained %.1f us)%s\n",
               plan.hopper ? (plan.cluster ? "wgmma+ " : "wgmma  ") : plan.cluster ? "decode+" : plan.decode ? "decode " : "tiled  ", p.variant, (long long)m, (long long)n, (long long)k, gs, asym ? "asym" : "sym ", plan.rows_per_block, plan.split_k, plan.x_ring ? " ring" : "", (long long)plan.row_blocks,
               (long long)plan.col_blocks, plan.split_k, rel, max_abs, med_us, gbps, 100 * gbps / copy_gbps,
-              read_us, rel < 1e-3 ? "" : "  <-- FAIL");
+              read_us, chain_us, rel < 1e-3 ? "" : "  <-- FAIL");
   for (auto& w : ws) { cudaFree(w.w); cudaFree(w.scales); cudaFree(w.zeros); }
   cudaFree(x); cudaFree(out); cudaFree(deq); cudaFree(ref); cudaFree(counters); if (!zeroed_scratch) cudaFree(p.workspace);
   return rel;
@@ -234,13 +320,50 @@ static double copy_bandwidth() {
   return 10.0 * 2 * bytes / (ms * 1e-3) / 1e9;
 }
 
+
+// `w4a16_harness read N K`: read_probe variants over the N × K layer's bytes.
+template <int kDepth, int kMode>
+static void read_line(const std::vector<uint4*>& bufs, int64_t words, int ctas, int threads, const char* what, double copy) {
+  const int smem = kMode == 2 ? kDepth * threads * 16 : 0;
+  if (smem > 48 * 1024) WF_CHECK(cudaFuncSetAttribute(read_probe<kDepth, kMode>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+  __half* sink;
+  WF_CHECK(cudaMalloc(&sink, 16));
+  const double us = median_us([&](int it) { read_probe<kDepth, kMode><<<ctas, threads, smem>>>(bufs[it % bufs.size()], words, sink); });
+  WF_CHECK(cudaGetLastError());
+  const double gbps = words * 16.0 / (us * 1e-6) / 1e9;
+  std::printf("read %-28s ctas=%-4d threads=%-4d depth=%-2d %8.1f us %6.0f GB/s %3.0f%% copy\n", what, ctas, threads, kDepth, us, gbps, 100 * gbps / copy);
+  cudaFree(sink);
+}
+static void read_sweep(int64_t n, int64_t k, const cudaDeviceProp& prop, double copy) {
+  const int64_t words = n * k / 2 / 16;
+  const int sets = (int)std::max<int64_t>(1, std::min<int64_t>(16, (3 * (int64_t)prop.l2CacheSize) / (words * 16) + 1));
+  std::vector<uint4*> bufs(sets);
+  for (auto& b : bufs) {
+    WF_CHECK(cudaMalloc(&b, words * 16));
+    fill_words<<<1024, 256>>>(reinterpret_cast<uint32_t*>(b), words * 4, 3);
+  }
+  const int sms = prop.multiProcessorCount;
+  read_line<4, 0>(bufs, words, 4 * sms, 512, "grid-stride", copy);
+  read_line<4, 0>(bufs, words, 4 * sms, 256, "grid-stride", copy);
+  read_line<8, 0>(bufs, words, 4 * sms, 256, "grid-stride", copy);
+  read_line<4, 1>(bufs, words, 4 * sms, 256, "warp runs", copy);
+  read_line<8, 1>(bufs, words, 4 * sms, 256, "warp runs", copy);
+  read_line<4, 1>(bufs, words, 4 * sms, 512, "warp runs", copy);
+  read_line<4, 1>(bufs, words, (int)(3.4 * sms), 256, "warp runs (85 % of slots)", copy);
+  read_line<8, 2>(bufs, words, 4 * sms, 256, "cp.async ring", copy);
+  read_line<16, 2>(bufs, words, 4 * sms, 256, "cp.async ring", copy);
+  for (auto& b : bufs) cudaFree(b);
+}
+
 int main(int argc, char** argv) {
   cudaDeviceProp prop;
   WF_CHECK(cudaGetDeviceProperties(&prop, 0));
   const double copy = copy_bandwidth();
   std::printf("%s, %d SMs, copy %.0f GB/s (read + write)\n", prop.name, prop.multiProcessorCount, copy);
   bool ok = true;
-  if (argc >= 4) {
+  if (argc >= 4 && std::string(argv[1]) == "read") {
+    read_sweep(atoll(argv[2]), atoll(argv[3]), prop, copy);
+  } else if (argc >= 4) {
     ok = run_case(atoll(argv[1]), atoll(argv[2]), atoll(argv[3]), argc > 4 ? atoi(argv[4]) : 128, argc > 5 && atoi(argv[5]), prop, copy) < 1e-3;
   } else {
     const int64_t shapes[][2] = {{4096, 4096}, {8192, 8192}, {28672, 8192}, {8192, 28672}};

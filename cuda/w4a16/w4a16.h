@@ -33,6 +33,8 @@ struct GemmParams {
   int split_override;     // > 0: force the decode kernel's split-K (harness experiments)
   int tok_override;       // > 0: force the wgmma kernel's tokens per CTA, 64, 128 or 256 (harness experiments)
   int ring_override;      // decode kernel's x ring: 1 wherever M ≤ 32, 2 never (harness experiments)
+  int pdl_override;       // 2: launch without programmatic dependent launch (harness experiments)
+  int ctas_override;      // wgmma kernel's CTAs per SM at 64 tokens: 1 or 2 (harness experiments)
 };
 
 // How a GEMM is cut across CTAs, so the caller can provide the scratch.
@@ -46,6 +48,7 @@ struct GemmPlan {
   int64_t col_blocks;     // of kGemmBlockN columns
   int split_k;            // CTAs sharing one output tile along K
   int chunks_per_split;   // 64-wide K chunks per CTA
+  int ctas_per_sm;        // wgmma: 1, or 2 (64 tokens)
   // split_k > 1: tiled: split_k · M · N floats, fresh per launch; decode:
   // M · N floats that must be zero on entry (the kernel leaves them zero).
   size_t workspace_bytes;
