@@ -4,9 +4,10 @@
  * bytes moved per second (packed weight and scales read, N·K·2 written)
  * against the copy bandwidth. Packed weights are rotated past 3× L2.
  */
-import { quantizeW4, randn, type QuantizedWeight, type Tensor } from '../../lib/index.js';
+import { type QuantizedWeight, type Tensor } from '../../lib/index.js';
 import { nkShapes, register, type BenchContext } from '../registry.js';
 import { rotationCount } from '../stats.js';
+import { randomW4 } from './w4a16-weights.js';
 
 register({
   name: 'w4a16-dequantize',
@@ -25,12 +26,8 @@ register({
           name: 'dequantize float16',
           baseline: true,
           prepare(ctx: BenchContext) {
-            const qs: QuantizedWeight[] = Array.from({ length: rotationCount(packedBytes, ctx.l2Bytes, 8) }, (_, i) => {
-              const w: Tensor = randn([n, k], { dtype: 'float16', std: 0.02, seed: i, stream: ctx.stream });
-              const q = quantizeW4(w, { groupSize: 128, stream: ctx.stream });
-              w.dispose();
-              return q;
-            });
+            const qs: QuantizedWeight[] = Array.from({ length: rotationCount(packedBytes, ctx.l2Bytes, 8) }, (_, i) =>
+              randomW4(n, k, 'float16', i, ctx.stream));
             let last: Tensor | undefined;
             return {
               run: (i) => {

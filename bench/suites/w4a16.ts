@@ -3,9 +3,10 @@
  * run: out[M,N] = x[M,K] · W[N,K]ᵀ, group size 128, symmetric.
  * Weights are rotated past 3× L2, so every timed GEMM reads them from HBM.
  */
-import { gemmW4A16, matmul, quantizeW4, randn, type QuantizedWeight, type Tensor } from '../../lib/index.js';
+import { gemmW4A16, matmul, randn, type QuantizedWeight, type Tensor } from '../../lib/index.js';
 import { intList, nkShapes, register, type BenchContext, type Impl } from '../registry.js';
 import { rotationCount } from '../stats.js';
+import { randomW4 } from './w4a16-weights.js';
 
 const SHAPES: [number, number][] = [[4096, 4096], [11008, 4096], [4096, 11008], [8192, 8192], [28672, 8192], [8192, 28672]];
 
@@ -38,8 +39,12 @@ function denseImpl(dtype: 'float16' | 'bfloat16', m: number, n: number, k: numbe
     prepare(ctx: BenchContext) {
       const sets = rotationCount(n * k * 2, ctx.l2Bytes, 8);
       const ws = cache.get(`${n}x${k}`, `dense ${dtype}`, () =>
-        Array.from({ length: sets }, (_, i) => quantizeW4(randn([n, k], { dtype, std: 0.02, seed: i, stream: ctx.stream }), { groupSize: 128, stream: ctx.stream }))
-          .map((q) => { const d = q.dequantize({ stream: ctx.stream }); q.dispose(); return d; }));
+        Array.from({ length: sets }, (_, i) => {
+          const q = randomW4(n, k, dtype, i, ctx.stream);
+          const d = q.dequantize({ stream: ctx.stream });
+          q.dispose();
+          return d;
+        }));
       const x = randn([m, k], { dtype, stream: ctx.stream });
       const out = randn([m, n], { dtype, stream: ctx.stream });
       return {
@@ -58,12 +63,7 @@ function w4Impl(dtype: 'float16' | 'bfloat16', m: number, n: number, k: number):
     prepare(ctx: BenchContext) {
       const sets = rotationCount(weightBytes, ctx.l2Bytes, 16);
       const qs = cache.get(`${n}x${k}`, `w4 ${dtype}`, () =>
-        Array.from({ length: sets }, (_, i) => {
-          const w = randn([n, k], { dtype, std: 0.02, seed: i, stream: ctx.stream });
-          const q = quantizeW4(w, { groupSize: 128, stream: ctx.stream });
-          w.dispose();
-          return q;
-        })) as QuantizedWeight[];
+        Array.from({ length: sets }, (_, i) => randomW4(n, k, dtype, i, ctx.stream))) as QuantizedWeight[];
       const x = randn([m, k], { dtype, stream: ctx.stream });
       const out: Tensor = randn([m, n], { dtype, stream: ctx.stream });
       return {
