@@ -174,6 +174,10 @@ describeGpu('gemmW4A16 against a float64 reference', () => {
     await checkWeight(8960, 256, 'bfloat16', { groupSize: 64, symmetric: false }, [[200, 205], [256, 261], [512, 517]]);
   });
 
+  it('two wgmma CTAs per SM at 64 tokens (H100/H200: 136 column blocks, more than one per SM), M = 33 and 64, bf16 asym', async () => {
+    await checkWeight(17408, 384, 'bfloat16', { groupSize: 64, symmetric: false }, [[33, 34], [64, 65]]);
+  });
+
   it('256-token CTAs whose two K splits meet in a cluster (H100/H200: 60 column blocks), M = 256', async () => {
     await checkWeight(7680, 1024, 'float16', { groupSize: 128 }, [[256, 11]]);
   });

@@ -46,10 +46,16 @@ bool launch_in_clusters(Kernel kernel, dim3 grid, dim3 block, int smem, cudaStre
 }
 
 // Launches kernel(args...) without clusters, with programmatic stream
-// serialization where `pdl`; the launch error is left for the caller.
+// serialization where `pdl` (and without it where the launch refuses it);
+// the launch error is left for the caller.
 template <typename Kernel, typename... Args>
 void launch_plain(Kernel kernel, dim3 grid, dim3 block, int smem, cudaStream_t stream, bool pdl, Args... args) {
-  const ClusterLaunch l(kernel, grid, block, smem, stream, dim3(1, 1, 1), pdl);
+  {
+    const ClusterLaunch l(kernel, grid, block, smem, stream, dim3(1, 1, 1), pdl);
+    if (cudaLaunchKernelEx(&l.cfg, kernel, args...) == cudaSuccess || !pdl) return;
+  }
+  (void)cudaGetLastError();
+  const ClusterLaunch l(kernel, grid, block, smem, stream, dim3(1, 1, 1), false);
   (void)cudaLaunchKernelEx(&l.cfg, kernel, args...);
 }
 

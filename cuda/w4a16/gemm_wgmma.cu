@@ -439,9 +439,29 @@ __global__ void __launch_bounds__(kThreads, kCtas)
 // only in clusters.
 bool sums_fit_scratch(int64_t m, int64_t row_blocks) { return m <= kWgmmaMaxRows && row_blocks == 1; }
 
+// setmaxnreg moves registers within what the CTA was launched with: a build
+// that gave the kernel fewer than its warpgroups' setmaxnreg budget needs
+// would leave the consumers' setmaxnreg.inc waiting forever, so such a
+// kernel is refused.
+template <auto Kernel, int kCtas>
+Status check_launch_regs() {
+  using O = Occupancy<kCtas>;
+  static std::atomic<int> state{0};  // 0: not asked yet, 1: as built for, 2: not
+  int s = state.load(std::memory_order_relaxed);
+  if (s == 0) {
+    cudaFuncAttributes a{};
+    if (cudaError_t e = cudaFuncGetAttributes(&a, Kernel); e != cudaSuccess) return Status::from_cuda(e, "cudaFuncGetAttributes (w4a16 wgmma)");
+    s = a.numRegs * kThreads >= 128 * O::kProducerRegs + 128 * kConsumerWGs * O::kConsumerRegs ? 1 : 2;
+    state.store(s, std::memory_order_relaxed);
+  }
+  return s == 1 ? Status::success()
+                : Status::fail(Code::UnsupportedArch, "w4a16 wgmma: this build gave the kernel another register count than its setmaxnreg budget");
+}
+
 template <typename T, bool ASYM, int kTok, int V, bool kTwoSets = kTok == 256, bool kApart = false, int kCtas = 1>
 Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   if (Status st = allow_max_smem<wgmma_kernel<T, ASYM, kTok, V, kTwoSets, kApart, kCtas>>(); !st.ok()) return st;
+  if (Status st = check_launch_regs<wgmma_kernel<T, ASYM, kTok, V, kTwoSets, kApart, kCtas>, kCtas>(); !st.ok()) return st;
   const int shift = group_shift(p.group_size);
   CUtensorMap x_map;
   if (Status st = tensor_map_2d_swizzle128(&x_map, p.x, p.dtype, p.m, p.k, x_box_rows(p.m, kTok)); !st.ok()) return st;
