@@ -205,7 +205,14 @@ describeGpu('gemmW4A16 against a float64 reference', () => {
     const k = 1024, layers = 5;
     const qws = Array.from({ length: layers }, (_, i) =>
       quantizeW4(tensor(hostRandn(k * k, 40 + i, 0.03), { shape: [k, k], dtype: 'float16' }), { groupSize: 128 }));
-    const ws = await Promise.all(qws.map((q) => q.dequantize().toArray()));
+    const ws = await Promise.all(qws.map(async (q) => {
+      const d = q.dequantize();
+      try {
+        return await d.toArray();
+      } finally {
+        d.dispose();
+      }
+    }));
     for (const m of [1, 16, 64]) {
       const x = tensor(hostRandn(m * k, 50 + m), { shape: [m, k], dtype: 'float16' });
       const ys = qws.map(() => empty([m, k], 'float16'));

@@ -23,8 +23,8 @@ Status by_kind(const GemmParams& p, Run&& run) {
 }
 
 // Launch with programmatic stream serialization (common/pdl.h) on sm_90:
-// back-to-back GEMMs (a decoder's layers) then start requesting weights
-// while the one before finishes.
+// back-to-back GEMMs (a decoder's layers) then have their CTAs placed while
+// the one before finishes.
 inline bool use_pdl(const GemmParams& p) { return p.arch >= 90 && p.pdl_override != 2; }
 
 }  // namespace wf::w4a16

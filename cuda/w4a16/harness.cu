@@ -74,29 +74,10 @@ __global__ void reference_gemm(const __half* x, const __half* w, float* out, int
   out[i] = (float)s;
 }
 
-// Reads n 16-byte words once (evict-first, as the GEMM does), 4 in flight per thread.
-__global__ void read_words(const uint4* p, int64_t n, __half* sink) {
-  uint64_t policy;
-  asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
-  uint32_t acc = 0;
-  const int64_t stride = (int64_t)gridDim.x * blockDim.x;
-  int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
-  for (; i + 3 * stride < n; i += 4 * stride) {
-    uint4 v[4];
-#pragma unroll
-    for (int j = 0; j < 4; ++j)
-      asm volatile("ld.global.nc.L1::no_allocate.L2::cache_hint.v4.u32 {%0,%1,%2,%3}, [%4], %5;"
-                   : "=r"(v[j].x), "=r"(v[j].y), "=r"(v[j].z), "=r"(v[j].w) : "l"(p + i + j * stride), "l"(policy));
-#pragma unroll
-    for (int j = 0; j < 4; ++j) acc ^= v[j].x ^ v[j].y ^ v[j].z ^ v[j].w;
-  }
-  for (; i < n; i += stride) acc ^= p[i].x;
-  if (acc == 0x12345678u) sink[0] = __half(1.f);
-}
-
-// Read probes (`w4a16_harness read N K`): the weight bytes of an N × K
-// layer read by variants of the plain streaming kernel, to find what a
-// kernel needs to reach the read ceiling. kMode 0: grid-stride, kDepth
+// Plain streaming reads of n 16-byte words, evict-first as the GEMM reads
+// its weights: each case's read ceiling (read_probe<4, 0>), and the read
+// probes (`w4a16_harness read N K`) that find what a kernel needs to reach
+// it. kMode 0: grid-stride, kDepth
 // 16-byte loads in flight per thread; 1: each warp one contiguous run of
 // 512-byte chunks, kDepth of them in flight (the decode kernel's order,
 // refilled after use); 2: grid-stride through a per-thread cp.async ring of
@@ -275,20 +256,17 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
   }
   const double rel = std::sqrt(num / std::max(den, 1e-30));
 
-  const double med_us = median_us([&](int it) {
+  auto gemm = [&](int it) {
     const Weights& w = ws[it % sets];
     p.w = w.w; p.scales = w.scales; p.zeros = w.zeros;
     check_status(launch_gemm(p, plan, 0), "gemm");
-  });
-  const double chain_us = median_us([&](int it) {
-    const Weights& w = ws[it % sets];
-    p.w = w.w; p.scales = w.scales; p.zeros = w.zeros;
-    check_status(launch_gemm(p, plan, 0), "gemm");
-  }, 20);
+  };
+  const double med_us = median_us(gemm);
+  const double chain_us = median_us(gemm, 20);
   // The same bytes read by a plain streaming kernel: this size's ceiling.
   const double read_us = median_us([&](int it) {
     const Weights& w = ws[it % sets];
-    read_words<<<prop.multiProcessorCount * 4, 512>>>(reinterpret_cast<const uint4*>(w.w), wbytes / 16, out);
+    read_probe<4, 0><<<prop.multiProcessorCount * 4, 512>>>(reinterpret_cast<const uint4*>(w.w), wbytes / 16, out);
   });
   const double gbps = (wbytes + sbytes * (asym ? 2 : 1) + (m * k + m * n) * 2) / (med_us * 1e-6) / 1e9;
   std::printf("%s v%d M=%-4lld N=%-6lld K=%-6lld g=%-3d %s  tok=%-3d split=%-2d%s grid=%lldx%lldx%d  rel=%.2e max=%.2e  %8.1f us  %6.0f GB/s  %3.0f%% copy  (read %.1f us, chained %.1f us)%s\n",
