@@ -140,8 +140,9 @@ Napi::Value gemm(const Napi::CallbackInfo& info) {
   // the decode and wgmma kernels' zeroed sums, left zeroed by the kernel.
   int32_t* scratch = static_cast<int32_t*>(buffer_ptr(env, info[13], "GEMM scratch", dev, gemm_scratch_bytes(p.m, s.n_pad)));
   p.counters = scratch;
-  if (plan.split_k > 1 && !plan.decode && !plan.hopper) {
-    // The tiled kernel's partials live only for this launch: stream-ordered pool memory.
+  p.sk_flags = stream_k_flags(scratch, p.m, s.n_pad);
+  if ((plan.split_k > 1 && !plan.decode && !plan.hopper) || plan.stream_k) {
+    // The tiled kernel's and stream-K's partials live only for this launch: stream-ordered pool memory.
     void* ws = nullptr;
     check_cuda(env, cudaMallocAsync(&ws, plan.workspace_bytes, stream), "w4a16 workspace", dev);
     p.workspace = static_cast<float*>(ws);

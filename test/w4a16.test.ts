@@ -182,6 +182,21 @@ describeGpu('gemmW4A16 against a float64 reference', () => {
     await checkWeight(7680, 1024, 'float16', { groupSize: 128 }, [[256, 11]]);
   });
 
+  // Stream-K (one wave of CTAs sharing every tile's K chunks) where whole
+  // tiles would leave SMs idle or take a second wave; on H100/H200 (132
+  // SMs) the planner picks it for these shapes.
+  it('stream-K: 86 column blocks of 128 tokens in 132 shares, M = 100 and 128', async () => {
+    await checkWeightSampled(11008, 4096, 'float16', { groupSize: 128 }, [[100, 41], [128, 42]]);
+  });
+
+  it('stream-K over three row blocks, bf16 asym group 32, M = 300', async () => {
+    await checkWeightSampled(3000, 2560, 'bfloat16', { groupSize: 32, symmetric: false }, [[300, 43]]);
+  });
+
+  it('stream-K with two CTAs per SM at 64 tokens (136 column blocks), M = 49 and 64', async () => {
+    await checkWeightSampled(17408, 2560, 'float16', { groupSize: 64, symmetric: false }, [[64, 44], [49, 45]]);
+  });
+
   it('one weight used concurrently from two streams gives both right answers (split-K scratch is per stream)', async () => {
     const { Stream } = await import('../lib/index.js');
     const qw = quantizeW4(tensor(hostRandn(4096 * 1024, 21, 0.05), { shape: [4096, 1024], dtype: 'float16' }), { groupSize: 128 });

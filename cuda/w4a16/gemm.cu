@@ -303,6 +303,8 @@ Status launch_gemm(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
     return Status::fail(Code::UnsupportedShape, "w4a16: problem too large for one launch");
   if (plan.workspace_bytes > 0 && (!p.workspace || !p.counters))
     return Status::fail(Code::InvalidArgument, "w4a16: split-K needs workspace and counters");
+  if (plan.stream_k && (!p.sk_flags || plan.ctas > kStreamKFlags))
+    return Status::fail(Code::InvalidArgument, "w4a16: stream-K needs its flags (stream_k_flags of the scratch), one per CTA");
   if (plan.hopper) return launch_wgmma(p, plan, stream);
   if (plan.decode) return p.m <= kDecodeMaxRows ? launch_decode(p, plan, stream) : Status::fail(Code::InvalidArgument, "w4a16: decode plan for M > 64");
   return by_kind(p, [&](auto k) { return dispatch_rows<typename decltype(k)::T, decltype(k)::kAsym>(p, plan, stream); });

@@ -1,11 +1,13 @@
 // W4A16 GEMM on Hopper (sm_90a) for M > 16: warpgroup MMA with the weight
 // as the register A operand and the activations as B, i.e. outᵀ = W · xᵀ,
-// so the instruction's M (64) runs over weight columns and its N (64 or 128)
-// over tokens; 256 tokens are two wgmmas of 128 on the same A fragments, so a
-// dequantized weight feeds twice the tensor work. (At M ≤ 16 gemm_decode.cu is faster: 23.2–27.8 µs against
+// so the instruction's M (64) runs over weight columns and its N (64, 128 or
+// 256) over tokens: at 256 a dequantized weight feeds twice the tensor work
+// of 128. (At M ≤ 16 gemm_decode.cu is faster: 23.2–27.8 µs against
 // this kernel's 26.7 at 8192²; bench/RESULTS.md.)
 //
-//   grid  (column blocks of 128, split-K, row blocks of kTok tokens)
+//   grid  (column blocks of 128, split-K, row blocks of kTok tokens), or
+//         stream-K (stream_k.cuh, plan_stream_k): one wave of CTAs, each a
+//         share of all those tiles' K chunks
 //   block warpgroup 0: producer. Thread 0 issues bulk copies (the copy
 //         engine, no registers) of the block's packed weight chunks, scales
 //         and zero points into a ring of shared-memory stages, and tensor-map
@@ -33,6 +35,7 @@
 #include "dequant.h"
 #include "dispatch.h"
 #include "epilogue.cuh"
+#include "stream_k.cuh"
 #include "w4a16.h"
 
 namespace wf::w4a16 {
@@ -90,7 +93,7 @@ struct Stage {
   static constexpr int kCount = kSmemBudget / kBytes < 12 ? kSmemBudget / kBytes : 12;
   static constexpr int kSmem = kCount * kBytes + 1024 + 3 * kCount * 8;  // + alignment, barriers
   static_assert(kBytes % 1024 == 0 && kCount >= 2, "stages of whole swizzle atoms, at least double-buffered");
-  static_assert(kTok == 64 || kTok == 128 || kTok == 256, "tokens per CTA: a wgmma N, or two of 128");
+  static_assert(kTok == 64 || kTok == 128 || kTok == 256, "tokens per CTA: a wgmma N");
   static_assert(kCount * kBytes >= meet_parts_floats(kTok, kCols) * 4, "the stage buffers hold a cluster meet's partials");
 };
 
@@ -100,25 +103,6 @@ struct Stage {
 // zero-filled, made the copies slower the fewer rows were real (H200,
 // copies alone, 28672 × 8192, M = 17 / 33 / 64: 71.6 / 62.9 / 45.1 µs).
 __host__ __device__ constexpr int x_box_rows(int64_t m, int tok) { return m < tok ? (int)((m + 7) / 8 * 8) : tok; }
-
-// A stage: up to kChunks 64-wide K chunks of the CTA's column block.
-struct StageRef {
-  int kc, chunks;
-};
-
-// The CTA's stages: column block blockIdx.x, K chunks [kc, kc_end).
-template <int kChunks>
-struct StageCursor {
-  int kc, kc_end;
-  __device__ StageCursor(int kc_begin, int kc_end_) : kc(kc_begin), kc_end(kc_end_) {}
-  __device__ StageRef next() {
-    StageRef r;
-    r.kc = kc;
-    r.chunks = kc_end - kc < kChunks ? kc_end - kc : kChunks;
-    kc += r.chunks;
-    return r;
-  }
-};
 
 // GemmParams::variant 1 and 2 are probes for the harness (wrong results):
 // 1 the same copies with no math, the memory ceiling of this pipeline; 2 the
@@ -131,7 +115,10 @@ struct StageCursor {
 // kTwoSets: two fragment sets (the loop below). kApart: a stage's weights
 // and its x released and refilled apart (below). Where each is used:
 // two_sets(), apart().
-template <typename T, bool ASYM, int kTok, int V, bool kTwoSets, bool kApart, int kCtas>
+// kSK: stream-K (plan.stream_k), the CTA's share in segments; without it
+// one segment and no loop around it (the loop cost 6-23 % at 64 and 128
+// tokens where it ran once).
+template <typename T, bool ASYM, int kTok, int V, bool kTwoSets, bool kApart, int kCtas, bool kSK>
 __global__ void __launch_bounds__(kThreads, kCtas)
     wgmma_kernel(const GemmParams p, const GemmPlan plan, int group_shift, const __grid_constant__ CUtensorMap x_map) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -158,13 +145,25 @@ __global__ void __launch_bounds__(kThreads, kCtas)
   const int tid = threadIdx.x;
   const int KC = (int)(p.k_pad / 64);
   const int64_t NT = p.n_pad / kTileN;
-  const int64_t col = blockIdx.x;
-  const int row0 = blockIdx.z * kTok;  // M > kTok: row blocks (split K only in clusters)
-  const int kc_begin = blockIdx.y * plan.chunks_per_split;
-  const int kc_end = min(KC, kc_begin + plan.chunks_per_split);
-  const int n_stages = (kc_end - kc_begin + S::kChunks - 1) / S::kChunks;
-  const int tiles = (int)(NT - col * kTiles < kTiles ? NT - col * kTiles : kTiles);  // a multiple of 4 (N_pad % 64 == 0)
-  const int64_t nt0 = col * kTiles;
+  // The CTA's work (stream_k.cuh): its share of every tile's K chunks, or
+  // (column block x, row block z) K split y. A tile is (row block, column
+  // block), column blocks fastest, so consecutive tiles read the same x rows.
+  WorkRange work;
+  const int units = (int)(plan.col_blocks * plan.row_blocks) * KC;  // stream-K: < 2³¹ (plan_stream_k)
+  if constexpr (kSK) {
+    work.pos = share_start(blockIdx.x, units, gridDim.x);
+    work.end = share_start(blockIdx.x + 1, units, gridDim.x);
+  } else {
+    work.pos = blockIdx.y * plan.chunks_per_split;
+    work.end = min(KC, (int)(blockIdx.y + 1) * plan.chunks_per_split);
+  }
+  auto next_segment = [&] {
+    return kSK ? work.next(KC, (int)plan.col_blocks, 0, 0) : work.next(KC, 1, blockIdx.x, blockIdx.z);
+  };
+  auto col_of = [&](const Segment& s) { return (int64_t)s.col; };
+  auto row0_of = [&](const Segment& s) { return s.rb * kTok; };
+  // Tiles of the packed layout in a column block: a multiple of 4 (N_pad % 64 == 0).
+  auto tiles_of = [&](const Segment& s) { return (int)(NT - col_of(s) * kTiles < kTiles ? NT - col_of(s) * kTiles : kTiles); };
   auto group_lo = [&](const StageRef& r) { return (r.kc * 64) >> group_shift; };
   auto group_hi = [&](const StageRef& r) { return ((r.kc + r.chunks) * 64 - 1) >> group_shift; };
   auto groups_of = [&](const StageRef& r) { return group_hi(r) - group_lo(r) + 1; };
@@ -201,10 +200,13 @@ __global__ void __launch_bounds__(kThreads, kCtas)
     constexpr bool kCopyX = V != 4 && V != 5;
     const uint64_t policy = ptx::evict_first_policy();
     const uint32_t x_bytes = kCopyX ? x_box_rows(p.m, kTok) * 128 * S::kChunks : 0;
-    auto w_bytes = [&](const StageRef& r) -> uint32_t {
+    auto w_bytes = [&](const Segment& seg, const StageRef& r) -> uint32_t {
+      const int tiles = tiles_of(seg);
       return tiles * r.chunks * 512 + groups_of(r) * tiles * 32 * (ASYM ? 2 : 1);
     };
-    auto copy_w = [&](int buf, const StageRef& r) {
+    auto copy_w = [&](int buf, const Segment& seg, const StageRef& r) {
+      const int tiles = tiles_of(seg);
+      const int64_t nt0 = col_of(seg) * kTiles;  // (recomputed per stage: cheaper than registers held)
       const int groups = groups_of(r);
       const uint32_t tile_bytes = r.chunks * 512, group_bytes = tiles * 32;
       for (int t = 0; t < tiles; ++t)
@@ -219,26 +221,34 @@ __global__ void __launch_bounds__(kThreads, kCtas)
     // Every slab, also past the CTA's last chunk (the weight fragments
     // there are zero; the x read must be finite): box rows ≥ M and
     // columns ≥ K arrive as zeros (rows past the box: x_box_rows).
-    auto copy_x = [&](int buf, const StageRef& r) {
+    auto copy_x = [&](int buf, const Segment& seg, const StageRef& r) {
       for (int slab = 0; slab < (kCopyX ? S::kChunks : 0); ++slab)
-        mbarrier::tensor_copy_2d(x_of(buf) + slab * kTok * 64, &x_map, (r.kc + slab) * 64, row0, full + buf);
+        mbarrier::tensor_copy_2d(x_of(buf) + slab * kTok * 64, &x_map, (r.kc + slab) * 64, row0_of(seg), full + buf);
     };
-    StageCursor<S::kChunks> cursor(kc_begin, kc_end);
-    for (int i = 0; i < n_stages; ++i) {
-      const StageRef r = cursor.next();
-      const int buf = i % S::kCount;
-      if constexpr (kApart) {
-        if (i >= S::kCount) mbarrier::wait((x_part ? empty : w_free) + buf, ((i / S::kCount) - 1) & 1);
-        mbarrier::expect_tx(full + buf, x_part ? x_bytes : w_bytes(r));
-        if (x_part) copy_x(buf, r);
-        else copy_w(buf, r);
-      } else {
-        if (i >= S::kCount) mbarrier::wait(empty + buf, ((i / S::kCount) - 1) & 1);
-        mbarrier::expect_tx(full + buf, w_bytes(r) + x_bytes);
-        copy_w(buf, r);
-        copy_x(buf, r);
+    auto produce = [&](const Segment& seg, int i) {
+      StageCursor<S::kChunks> cursor(seg);
+      for (const int end = i + stages_of<S::kChunks>(seg); i < end; ++i) {
+        const StageRef r = cursor.next();
+        const int buf = i % S::kCount;
+        if constexpr (kApart) {
+          if (i >= S::kCount) mbarrier::wait((x_part ? empty : w_free) + buf, ((i / S::kCount) - 1) & 1);
+          mbarrier::expect_tx(full + buf, x_part ? x_bytes : w_bytes(seg, r));
+          if (x_part) copy_x(buf, seg, r);
+          else copy_w(buf, seg, r);
+        } else {
+          if (i >= S::kCount) mbarrier::wait(empty + buf, ((i / S::kCount) - 1) & 1);
+          mbarrier::expect_tx(full + buf, w_bytes(seg, r) + x_bytes);
+          copy_w(buf, seg, r);
+          copy_x(buf, seg, r);
+        }
+        mbarrier::arrive(full + buf);
       }
-      mbarrier::arrive(full + buf);
+      return i;
+    };
+    if constexpr (kSK) {
+      for (int i = 0; !work.done();) i = produce(next_segment(), i);
+    } else {
+      produce(next_segment(), 0);
     }
     return;
   }
@@ -250,18 +260,16 @@ __global__ void __launch_bounds__(kThreads, kCtas)
   // One accumulator set. (Two independent chains, summed at the end, were
   // faster with two-chunk stages; with four-chunk stages their registers
   // cost more than they gave: 8192 × 28672 M = 64 79.7 against 74.5 µs.)
-  // 256 tokens: tokens 0-127 in acc[0, 64), 128-255 in acc[64, 128) (the
-  // same index → token map as one n256 wgmma).
-  constexpr int kMmaN = kTok > 128 ? 128 : kTok;
+  // One wgmma over all kTok tokens: at 256 one n256 instead of two n128 on
+  // the same fragment, 0.3-0.9 % faster (H200, µs: 8192² M = 256 57.3 /
+  // 56.9, 28672 × 8192 189.1 / 187.9, 8192 × 28672 167.5 / 166.4).
   float acc[kTok / 2];
-#pragma unroll
-  for (int i = 0; i < kTok / 2; ++i) acc[i] = 0.f;
   // Tiles exist for the whole warpgroup or for none of it (N_pad % 64 == 0).
-  const bool live = warp / 4 * 4 < tiles;
+  auto live_in = [&](const Segment& s) { return warp / 4 * 4 < tiles_of(s); };
 
   using Frags = uint32_t[S::kChunks][4][4];
   // Waits for stage i and dequantizes it into a.
-  auto prepare = [&](int i, const StageRef& r, Frags& a) {
+  auto prepare = [&](int i, const StageRef& r, bool live, Frags& a) {
     const int buf = i % S::kCount;
     if constexpr (V == 2) {
 #pragma unroll
@@ -312,7 +320,7 @@ __global__ void __launch_bounds__(kThreads, kCtas)
     }
   };
   // The stage's wgmmas back to back, no branch between them.
-  auto issue = [&](int i, const StageRef& r, Frags& a) {
+  auto issue = [&](int i, bool live, Frags& a) {
     if (!live || V == 1 || V == 5) return;
     const T* xs = x_of(i % S::kCount);
     // At 256 tokens one descriptor per stage, each wgmma's that plus a
@@ -324,8 +332,8 @@ __global__ void __launch_bounds__(kThreads, kCtas)
     const uint64_t d0 = wgmma::desc(xs, 16, 1024);
     const uint32_t d0_lo = (uint32_t)d0;
     const uint64_t d0_hi = d0 & ~0xffffffffull;
-    auto x_desc = [&](int c, int j, int h) {
-      const int at = (c * kTok + h * kMmaN) * 64 + j * 16;
+    auto x_desc = [&](int c, int j) {
+      const int at = c * kTok * 64 + j * 16;
       if constexpr (kTok == 256) return d0_hi | (d0_lo + (uint32_t)(at * (int)sizeof(T) / 16));
       return wgmma::desc(xs + at, 16, 1024);
     };
@@ -333,11 +341,7 @@ __global__ void __launch_bounds__(kThreads, kCtas)
 #pragma unroll
     for (int c = 0; c < S::kChunks; ++c)
 #pragma unroll
-      for (int j = 0; j < 4; ++j)
-#pragma unroll
-        for (int h = 0; h < kTok / kMmaN; ++h)
-          wgmma::Mma<T, kMmaN>::template rs<0>(*reinterpret_cast<float(*)[kMmaN / 2]>(acc + h * kMmaN / 2), a[c][j],
-                                                x_desc(c, j, h), 1);
+      for (int j = 0; j < 4; ++j) wgmma::Mma<T, kTok>::template rs<0>(acc, a[c][j], x_desc(c, j), 1);
     wgmma::commit();
   };
 
@@ -346,91 +350,131 @@ __global__ void __launch_bounds__(kThreads, kCtas)
     __syncwarp();
     if (lane == 0) mbarrier::arrive(bar);
   };
-  StageCursor<S::kChunks> cursor(kc_begin, kc_end);
-  // Two fragment sets: stage i + 1 dequantized into the second while stage
-  // i's wgmmas run, the set in flight pinned until they complete (where,
-  // see two_sets()).
-  if constexpr (kTwoSets) {
-    auto pin_frags = [](Frags& a) {
+  // A segment's sums become the output, or a partial that a stream-K owner
+  // adds (stream_k.cuh); then the accumulators start over.
+  auto finish = [&](const Segment& s) {
+    const int64_t col = col_of(s);
+    const int row0 = row0_of(s);
+    const int64_t nt0 = col * kTiles;
+    const bool live = live_in(s);
+    // acc[4·n8 + e]: weight column (nt0 + warp)·16 + g + 8·(e ≥ 2), token n8·8 + 2t + (e & 1).
+    const int64_t c0 = (nt0 + warp) * 16 + g;
+    auto each_output = [&](auto&& fn) {
 #pragma unroll
-      for (int c = 0; c < S::kChunks; ++c)
-#pragma unroll
-        for (int j = 0; j < 4; ++j)
-#pragma unroll
-          for (int e = 0; e < 4; ++e) asm volatile("" : "+r"(a[c][j][e])::"memory");
-    };
-    Frags a0, a1;
-    StageRef r = cursor.next();
-    prepare(0, r, a0);
-    auto step = [&](int i, const StageRef& ri, Frags& cur, Frags& nxt) {
-      issue(i, ri, cur);
-      StageRef rn = ri;
-      if (i + 1 < n_stages) {
-        rn = cursor.next();
-        prepare(i + 1, rn, nxt);
+      for (int e = 0; e < kTok / 2; ++e) {
+        const int64_t row = row0 + (e / 4) * 8 + 2 * t + (e & 1);
+        const int64_t c = c0 + ((e & 2) ? 8 : 0);
+        if (row < p.m && c < p.n) fn(acc[e], row, c);
       }
-      wgmma::wait<0>();
-      wgmma::pin(acc);
-      pin_frags(cur);
-      release(empty + i % S::kCount);
-      return rn;
     };
-    for (int i = 0; i < n_stages; i += 2) {
-      r = step(i, r, a0, a1);
-      if (i + 1 < n_stages) r = step(i + 1, r, a1, a0);
+    auto consumers_sync = [] { asm volatile("bar.sync 1, %0;" ::"n"(128 * kConsumerWGs) : "memory"); };
+    if constexpr (kSK) {
+      constexpr int kSlotFloats = kTok / 2 * 128 * kConsumerWGs;
+      const int ctid = tid - 128;
+      if (s.kc0 > 0) {
+        // The first piece of this CTA's share: a lower CTA owns the tile.
+        if (live) park_partial(p.workspace + (int64_t)blockIdx.x * kSlotFloats, ctid, 128 * kConsumerWGs, acc);
+        __threadfence();
+        consumers_sync();
+        if (ctid == 0) raise_flag(p.sk_flags + blockIdx.x);
+      } else {
+        // Owner: the CTAs after this one whose shares start inside the tile parked its other pieces.
+        const int tile_end = (s.rb * (int)plan.col_blocks + s.col + 1) * KC;
+        for (int j = blockIdx.x + 1; s.kc1 < KC && j < (int)gridDim.x && share_start(j, units, gridDim.x) < tile_end; ++j) {
+          if (ctid == 0) take_flag(p.sk_flags + j);
+          consumers_sync();
+          if (live) add_partial(p.workspace + (int64_t)j * kSlotFloats, ctid, 128 * kConsumerWGs, acc);
+        }
+        if (live) write_output<T>(p, each_output);
+      }
+      return;
     }
-  } else {
-    for (int i = 0; i < n_stages; ++i) {
-      const StageRef r = cursor.next();
-      const int buf = i % S::kCount;
-      Frags a;
-      prepare(i, r, a);
-      if constexpr (kApart) release(w_free + buf);
-      issue(i, r, a);
-      wgmma::wait<0>();
-      wgmma::pin(acc);
-      release(empty + buf);
+    // Groups of a column's accumulators for the split-K sums (epilogue.cuh):
+    // 8-row tiles 2i and 2i + 1 of column c0 + 8h (M ≤ 128: row0 = 0).
+    auto each_sum = [&](auto&& fn) {
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int64_t c = c0 + 8 * h;
+        if (c >= p.n) continue;
+#pragma unroll
+        for (int i = 0; i < kTok / 16; ++i) {
+          float* e = acc + 8 * i + 2 * h;
+          if (16 * i < p.m) fn(e[0], e[1], e[4], e[5], 4, sum_slot(16 * i + 2 * t), c);
+        }
+      }
+    };
+    // Without stream-K a CTA has one segment: these run once, at its end.
+    if (plan.cluster) {
+      // The CTAs of a column block's K splits form a cluster (along y) and add
+      // their partials through distributed shared memory, in the stage buffers
+      // once every consumer warp is done with them.
+      consumers_sync();
+      meet_in_cluster<T>(p, plan.split_k, reinterpret_cast<float*>(smem), row0, kTok, kCols, nt0 * 16, each_output,
+                         tid - 128, 128 * kConsumerWGs);
+      return;
     }
-  }
+    if (plan.split_k > 1 && !meet_splits(p, p.counters + col, plan.split_k, live, tid == 128, each_sum, consumers_sync))
+      return;
+    if (live) write_output<T>(p, each_output);
+  };
 
-  // acc[4·n8 + e]: weight column (nt0 + warp)·16 + g + 8·(e ≥ 2), token n8·8 + 2t + (e & 1).
-  const int64_t c0 = (nt0 + warp) * 16 + g;
-  auto each_output = [&](auto&& fn) {
+  // Segment by segment (one without stream-K), each ending in finish(). (The
+  // next segment's first stage is dequantized only after it: finish() inside
+  // the pipelined stage loop spilled kilobytes at 256 tokens.)
+  auto consume = [&](const Segment& seg, const int i0) {
+    const int n_stages = stages_of<S::kChunks>(seg);
+    const bool live = live_in(seg);
+    // Zeroed here, not at the end of finish(): the accumulators are then dead
+    // through every epilogue path.
 #pragma unroll
-    for (int e = 0; e < kTok / 2; ++e) {
-      const int64_t row = row0 + (e / 4) * 8 + 2 * t + (e & 1);
-      const int64_t c = c0 + ((e & 2) ? 8 : 0);
-      if (row < p.m && c < p.n) fn(acc[e], row, c);
-    }
-  };
-  // Groups of a column's accumulators for the split-K sums (epilogue.cuh):
-  // 8-row tiles 2i and 2i + 1 of column c0 + 8h (M ≤ 128: row0 = 0).
-  auto each_sum = [&](auto&& fn) {
+    for (int i = 0; i < kTok / 2; ++i) acc[i] = 0.f;
+    StageCursor<S::kChunks> cursor(seg);
+    // Two fragment sets: stage i + 1 dequantized into the second while stage
+    // i's wgmmas run, the set in flight pinned until they complete (where,
+    // see two_sets()).
+    if constexpr (kTwoSets) {
+      auto pin_frags = [](Frags& a) {
 #pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const int64_t c = c0 + 8 * h;
-      if (c >= p.n) continue;
+        for (int c = 0; c < S::kChunks; ++c)
 #pragma unroll
-      for (int i = 0; i < kTok / 16; ++i) {
-        float* e = acc + 8 * i + 2 * h;
-        if (16 * i < p.m) fn(e[0], e[1], e[4], e[5], 4, sum_slot(16 * i + 2 * t), c);
+          for (int j = 0; j < 4; ++j)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) asm volatile("" : "+r"(a[c][j][e])::"memory");
+      };
+      Frags a0, a1;
+      prepare(i0, cursor.next(), live, a0);
+      auto step = [&](int i, Frags& cur, Frags& nxt) {
+        issue(i0 + i, live, cur);
+        if (i + 1 < n_stages) prepare(i0 + i + 1, cursor.next(), live, nxt);
+        wgmma::wait<0>();
+        wgmma::pin(acc);
+        pin_frags(cur);
+        release(empty + (i0 + i) % S::kCount);
+      };
+      for (int i = 0; i < n_stages; i += 2) {
+        step(i, a0, a1);
+        if (i + 1 < n_stages) step(i + 1, a1, a0);
+      }
+    } else {
+      for (int i = i0; i < i0 + n_stages; ++i) {
+        const int buf = i % S::kCount;
+        Frags a;
+        prepare(i, cursor.next(), live, a);
+        if constexpr (kApart) release(w_free + buf);
+        issue(i, live, a);
+        wgmma::wait<0>();
+        wgmma::pin(acc);
+        release(empty + buf);
       }
     }
+    finish(seg);
+    return i0 + n_stages;
   };
-  // Consumers only meet: the producer warpgroup has left.
-  if (plan.cluster) {
-    // The CTAs of a column block's K splits form a cluster (along y) and add
-    // their partials through distributed shared memory, in the stage buffers
-    // once every consumer warp is done with them.
-    asm volatile("bar.sync 1, %0;" ::"n"(128 * kConsumerWGs) : "memory");
-    meet_in_cluster<T>(p, plan.split_k, reinterpret_cast<float*>(smem), row0, kTok, kCols, nt0 * 16, each_output,
-                       tid - 128, 128 * kConsumerWGs);
-    return;
+  if constexpr (kSK) {
+    for (int i0 = 0; !work.done();) i0 = consume(next_segment(), i0);
+  } else {
+    consume(next_segment(), 0);
   }
-  if (plan.split_k > 1 && !meet_splits(p, p.counters + col, plan.split_k, live, tid == 128, each_sum,
-                                       [] { asm volatile("bar.sync 1, %0;" ::"n"(128 * kConsumerWGs) : "memory"); }))
-    return;
-  if (live) write_output<T>(p, each_output);
 #endif
 }
 
@@ -459,18 +503,50 @@ Status check_launch_regs() {
 }
 
 template <typename T, bool ASYM, int kTok, int V, bool kTwoSets = kTok == 256, bool kApart = false, int kCtas = 1>
+Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream);
+
+// Stream-K: owners wait for CTAs of a higher index (stream_k.cuh), so only a
+// grid the GPU holds at once may run so; else whole tiles, unsplit.
+template <typename T, bool ASYM, int kTok, bool kTwoSets, bool kApart, int kCtas>
+Status run_stream_k(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
+  auto kernel = wgmma_kernel<T, ASYM, kTok, 0, kTwoSets, kApart, kCtas, true>;
+  constexpr int kSmem = Stage<kTok, ASYM, kApart, kCtas>::kSmem;
+  if (Status st = allow_max_smem<wgmma_kernel<T, ASYM, kTok, 0, kTwoSets, kApart, kCtas, true>>(); !st.ok()) return st;
+  if (Status st = check_launch_regs<wgmma_kernel<T, ASYM, kTok, 0, kTwoSets, kApart, kCtas, true>, kCtas>(); !st.ok()) return st;
+  static std::atomic<int> per_sm{-1};  // CTAs an SM holds, asked once
+  int held = per_sm.load(std::memory_order_relaxed);
+  if (held < 0) {
+    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&held, kernel, kThreads, kSmem) != cudaSuccess) held = 0, (void)cudaGetLastError();
+    per_sm.store(held, std::memory_order_relaxed);
+  }
+  CUtensorMap x_map;
+  if (Status st = tensor_map_2d_swizzle128(&x_map, p.x, p.dtype, p.m, p.k, x_box_rows(p.m, kTok)); !st.ok()) return st;
+  const int shift = group_shift(p.group_size);
+  const bool pdl = use_pdl(p);
+  if ((int64_t)held * p.sm_count >= plan.ctas) {
+    launch_plain(kernel, dim3((unsigned)plan.ctas), dim3(kThreads), kSmem, stream, pdl, p, plan, shift, x_map);
+    return check_launch("w4a16 wgmma gemm (stream-K)");
+  }
+  GemmPlan whole = plan;
+  whole.stream_k = false, whole.split_k = 1, whole.chunks_per_split = (int)(p.k_pad / 64);
+  return run_variant<T, ASYM, kTok, 0, kTwoSets, kApart, kCtas>(p, whole, stream);
+}
+
+template <typename T, bool ASYM, int kTok, int V, bool kTwoSets, bool kApart, int kCtas>
 Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
-  if (Status st = allow_max_smem<wgmma_kernel<T, ASYM, kTok, V, kTwoSets, kApart, kCtas>>(); !st.ok()) return st;
-  if (Status st = check_launch_regs<wgmma_kernel<T, ASYM, kTok, V, kTwoSets, kApart, kCtas>, kCtas>(); !st.ok()) return st;
+  if constexpr (V == 0)
+    if (plan.stream_k) return run_stream_k<T, ASYM, kTok, kTwoSets, kApart, kCtas>(p, plan, stream);
+  if (Status st = allow_max_smem<wgmma_kernel<T, ASYM, kTok, V, kTwoSets, kApart, kCtas, false>>(); !st.ok()) return st;
+  if (Status st = check_launch_regs<wgmma_kernel<T, ASYM, kTok, V, kTwoSets, kApart, kCtas, false>, kCtas>(); !st.ok()) return st;
   const int shift = group_shift(p.group_size);
   CUtensorMap x_map;
   if (Status st = tensor_map_2d_swizzle128(&x_map, p.x, p.dtype, p.m, p.k, x_box_rows(p.m, kTok)); !st.ok()) return st;
-  const dim3 grid((unsigned)plan.col_blocks, (unsigned)plan.split_k, (unsigned)plan.row_blocks);
-  auto kernel = wgmma_kernel<T, ASYM, kTok, V, kTwoSets, kApart, kCtas>;
+  auto kernel = wgmma_kernel<T, ASYM, kTok, V, kTwoSets, kApart, kCtas, false>;
   constexpr int kSmem = Stage<kTok, ASYM, kApart, kCtas>::kSmem;
+  const bool pdl = use_pdl(p);
+  const dim3 grid((unsigned)plan.col_blocks, (unsigned)plan.split_k, (unsigned)plan.row_blocks);
   // The K splits of a column block (along y) form one cluster; where the GPU
   // cannot place it they meet through the scratch instead.
-  const bool pdl = use_pdl(p);
   if (plan.cluster && launch_in_clusters(kernel, grid, dim3(kThreads), kSmem, stream, dim3(1, grid.y, 1), pdl, p, plan, shift, x_map))
     return check_launch("w4a16 wgmma gemm");
   GemmPlan flat = plan;
@@ -525,9 +601,9 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   }
 }
 
-// Tokens per CTA (the wgmma N, or two of 128): the smallest that covers M up
-// to 128. Above, 128 or 256, whichever pads M less; on a tie 256 (a
-// dequantized weight fragment feeds two wgmmas) where its CTAs, split K at
+// Tokens per CTA (the wgmma N): the smallest that covers M up to 128.
+// Above, 128 or 256, whichever pads M less; on a tie 256 (a dequantized
+// weight fragment feeds twice the tensor work) where its CTAs, split K at
 // most two ways, fill 90 % of the SMs, else 128. H200, M = 256, µs for
 // 128 / 256: 28672 × 8192 244 / 206, 11008 × 4096 69 / 59, 8192 × 28672
 // 200 / 188 (K split 2), 8192² 63.8 / 62.5 (split 2), but 4096 × 11008
@@ -559,8 +635,8 @@ int cluster_capacity(int size) {
   static std::atomic<int> cache[9];  // capacity + 1; 0: not asked yet
   if (const int v = cache[size].load(std::memory_order_relaxed)) return v - 1;
   // Every instance has this one's resources.
-  auto kernel = wgmma_kernel<__half, false, kTok, 0, kTok == 256, false, kCtas>;
-  const int n = allow_max_smem<wgmma_kernel<__half, false, kTok, 0, kTok == 256, false, kCtas>>().ok()
+  auto kernel = wgmma_kernel<__half, false, kTok, 0, kTok == 256, false, kCtas, false>;
+  const int n = allow_max_smem<wgmma_kernel<__half, false, kTok, 0, kTok == 256, false, kCtas, false>>().ok()
                     ? max_active_clusters(kernel, dim3(kThreads), Stage<kTok, false, false, kCtas>::kSmem, dim3(1, size, 1))
                     : 0;
   cache[size].store(n + 1, std::memory_order_relaxed);
@@ -570,6 +646,34 @@ int cluster_capacity(int tokens, int ctas, int size) {
   return tokens == 64 ? (ctas == 2 ? cluster_capacity<64, 2>(size) : cluster_capacity<64>(size))
          : tokens == 128 ? cluster_capacity<128>(size)
                          : cluster_capacity<256>(size);
+}
+
+// Stream-K (stream_k.cuh) where a CTA's share of all the tiles' K chunks,
+// plus kStreamKCost chunks for parking and adding partials, is less than
+// the plan's waves × chunks per CTA. The cost is measured, not modelled: a
+// partial wave is not a wave at full cost (its CTAs have the memory system
+// more to themselves). H200, harness, µs, whole tiles or splits / stream-K:
+// 28672 × 8192 (224 column blocks, two waves) M = 64 79.1 / 72.5, M = 128
+// 117.0 / 106.0, M = 256 190.6 / 178.8; 11008 × 4096 (86 blocks, one partial
+// wave) M = 128 34.8 / 32.5, M = 256 53.7 / 51.2; but 4096² M = 128 (three
+// K splits of 22 chunks against shares of 16) 20.8 / 25.2.
+constexpr int kStreamKCost = 16;
+void plan_stream_k(const GemmParams& p, GemmPlan& plan) {
+  if (p.arch < 90 || p.sk_override == 2) return;
+  const int64_t kc = p.k_pad / 64;
+  const int64_t units = plan.col_blocks * plan.row_blocks * kc;
+  const int64_t ctas = std::min<int64_t>((int64_t)plan.ctas_per_sm * std::max(p.sm_count, 1), kStreamKFlags);
+  if (units < 8 * ctas || units > INT32_MAX) return;  // at least two stages a CTA; 32-bit shares
+  const int64_t slots = (int64_t)plan.ctas_per_sm * std::max(p.sm_count, 1);
+  const int64_t waves = (plan.col_blocks * plan.row_blocks * plan.split_k + slots - 1) / slots;
+  const int64_t share = (units + ctas - 1) / ctas;
+  if (p.sk_override != 1 && share + kStreamKCost >= waves * plan.chunks_per_split) return;
+  plan.stream_k = true;
+  plan.ctas = (int)ctas;
+  plan.cluster = false;
+  plan.split_k = 1, plan.chunks_per_split = (int)kc;
+  plan.counters = 0;
+  plan.workspace_bytes = (size_t)ctas * (plan.rows_per_block / 2) * 128 * kConsumerWGs * sizeof(float);  // kTok / 2 floats a consumer thread
 }
 
 }  // namespace
@@ -622,6 +726,7 @@ GemmPlan plan_wgmma(const GemmParams& p) {
   }
 #endif
   if (!scratch && !plan.cluster) plan.split_k = 1, plan.chunks_per_split = kc;
+  plan_stream_k(p, plan);
   return plan;
 }
 

@@ -19,7 +19,8 @@
 // kernel's x ring wherever M ≤ 32 / never), WF_DECODE=1 (the decode kernel
 // at any M ≤ 64), WF_CTAS=1/2 (the wgmma kernel's CTAs per SM at 64 tokens),
 // WF_PDL=0 (launch without programmatic dependent launch; "chained" times a
-// launch in chains of 20 back to back).
+// launch in chains of 20 back to back), WF_SK=1/0 (the wgmma kernel's
+// stream-K wherever it can run / never).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -224,6 +225,8 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
   p.ring_override = std::getenv("WF_RING") ? std::atoi(std::getenv("WF_RING")) : 0;
   p.ctas_override = std::getenv("WF_CTAS") ? std::atoi(std::getenv("WF_CTAS")) : 0;
   p.pdl_override = std::getenv("WF_PDL") && std::atoi(std::getenv("WF_PDL")) == 0 ? 2 : 0;
+  p.sk_override = std::getenv("WF_SK") ? (std::atoi(std::getenv("WF_SK")) ? 1 : 2) : 0;
+  p.sk_flags = stream_k_flags(counters, m, n_pad);
   // WF_WGMMA=1 runs the wgmma kernel where the planner would not (M ≤ 128).
   GemmPlan plan = std::getenv("WF_WGMMA") ? plan_wgmma(p) : std::getenv("WF_DECODE") && m <= kDecodeMaxRows ? plan_decode(p) : plan_gemm(p);
   if (plan.decode && std::getenv("WF_CLUSTERS")) {
@@ -232,7 +235,7 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
     std::printf("\n");
   }
   if (std::getenv("WF_NOCLUSTER")) plan.cluster = false;
-  const bool zeroed_scratch = plan.decode || plan.hopper;  // kernels that leave their sums zeroed
+  const bool zeroed_scratch = (plan.decode || plan.hopper) && !plan.stream_k;  // kernels that leave their sums zeroed
   if (zeroed_scratch) p.workspace = reinterpret_cast<float*>(counters + gemm_counter_bound(m, n_pad));
   else WF_CHECK(cudaMalloc(&p.workspace, std::max<size_t>(plan.workspace_bytes, 4)));
 
@@ -270,7 +273,7 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
   });
   const double gbps = (wbytes + sbytes * (asym ? 2 : 1) + (m * k + m * n) * 2) / (med_us * 1e-6) / 1e9;
   std::printf("%s v%d M=%-4lld N=%-6lld K=%-6lld g=%-3d %s  tok=%-3d split=%-2d%s grid=%lldx%lldx%d  rel=%.2e max=%.2e  %8.1f us  %6.0f GB/s  %3.0f%% copy  (read %.1f us, chained %.1f us)%s\n",
-              plan.hopper ? (plan.cluster ? "wgmma+ " : "wgmma  ") : plan.cluster ? "decode+" : plan.decode ? "decode " : "tiled  ", p.variant, (long long)m, (long long)n, (long long)k, gs, asym ? "asym" : "sym ", plan.rows_per_block, plan.split_k, plan.x_ring ? " ring" : "", (long long)plan.row_blocks,
+              plan.hopper ? (plan.stream_k ? "wgmmaSK" : plan.cluster ? "wgmma+ " : "wgmma  ") : plan.cluster ? "decode+" : plan.decode ? "decode " : "tiled  ", p.variant, (long long)m, (long long)n, (long long)k, gs, asym ? "asym" : "sym ", plan.rows_per_block, plan.split_k, plan.x_ring ? " ring" : "", (long long)plan.row_blocks,
               (long long)plan.col_blocks, plan.split_k, rel, max_abs, med_us, gbps, 100 * gbps / copy_gbps,
               read_us, chain_us, rel < 1e-3 ? "" : "  <-- FAIL");
   for (auto& w : ws) { cudaFree(w.w); cudaFree(w.scales); cudaFree(w.zeros); }

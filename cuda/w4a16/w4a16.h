@@ -29,12 +29,16 @@ struct GemmParams {
   // per output tile that must be zero on entry (the kernel leaves it zero).
   float* workspace;
   int32_t* counters;
+  // Stream-K (gemm_wgmma.cu): one flag per CTA, zero on entry (left zero),
+  // stream_k_flags() of the scratch; the partials go to `workspace`.
+  int32_t* sk_flags;
   int variant;            // 0: the tuned default; others are experiments the harness times
   int split_override;     // > 0: force the decode kernel's split-K (harness experiments)
   int tok_override;       // > 0: force the wgmma kernel's tokens per CTA, 64, 128 or 256 (harness experiments)
   int ring_override;      // decode kernel's x ring: 1 wherever M ≤ 32, 2 never (harness experiments)
   int pdl_override;       // 2: launch without programmatic dependent launch (harness experiments)
   int ctas_override;      // wgmma kernel's CTAs per SM at 64 tokens: 1 or 2 (harness experiments)
+  int sk_override;        // wgmma kernel's stream-K: 1 wherever it can run, 2 never (harness experiments)
 };
 
 // How a GEMM is cut across CTAs, so the caller can provide the scratch.
@@ -49,8 +53,13 @@ struct GemmPlan {
   int split_k;            // CTAs sharing one output tile along K
   int chunks_per_split;   // 64-wide K chunks per CTA
   int ctas_per_sm;        // wgmma: 1, or 2 (64 tokens)
+  // wgmma: one wave of `ctas` CTAs shares all tiles' K chunks (stream_k.cuh);
+  // workspace_bytes of partials, fresh per launch, and flags in the scratch.
+  bool stream_k;
+  int ctas;
   // split_k > 1: tiled: split_k · M · N floats, fresh per launch; decode:
-  // M · N floats that must be zero on entry (the kernel leaves them zero).
+  // M · N floats that must be zero on entry (the kernel leaves them zero);
+  // stream_k: a partial per CTA, fresh per launch.
   size_t workspace_bytes;
   int64_t counters;       // split_k > 1: row_blocks · col_blocks
 };
@@ -58,12 +67,17 @@ constexpr int kGemmBlockN = 256;        // columns per CTA, tiled kernel
 constexpr int kDecodeBlockN = 128;      // columns per CTA, decode kernel
 constexpr int kDecodeMaxRows = 64;      // M up to this runs on the decode kernel
 constexpr int kWgmmaMaxRows = 128;      // split-K sums in the scratch: M up to this (larger M splits K only in clusters)
-// Upper bound of plan.counters for any M ≤ m: what a caller allocates once,
-// rounded to 4 so that the sums after the counters are 16-byte aligned.
+constexpr int kStreamKFlags = 1024;     // stream-K CTAs at most (one wave)
+// Upper bound of plan.counters for any M ≤ m, rounded to 4 so that the sums
+// after the counters are 16-byte aligned, then the stream-K flags: what a
+// caller allocates once.
 inline int64_t gemm_counter_bound(int64_t m, int64_t n_pad) {
   const int64_t tiled = ((m + 15) / 16) * ((n_pad + kGemmBlockN - 1) / kGemmBlockN);
   const int64_t decode = (n_pad + kDecodeBlockN - 1) / kDecodeBlockN;
-  return ((tiled > decode ? tiled : decode) + 3) / 4 * 4;
+  return ((tiled > decode ? tiled : decode) + 3) / 4 * 4 + kStreamKFlags;
+}
+inline int32_t* stream_k_flags(int32_t* scratch, int64_t m, int64_t n_pad) {
+  return scratch + gemm_counter_bound(m, n_pad) - kStreamKFlags;
 }
 // Rows of the split-K sums: M rounded to 16 (epilogue.cuh: sum_slot).
 WF_HD int64_t gemm_sum_rows(int64_t m) { return (m + 15) / 16 * 16; }

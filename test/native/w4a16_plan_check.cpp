@@ -7,6 +7,8 @@
 //     cluster) has M ≤ kWgmmaMaxRows and one row block on the Hopper kernel,
 //     and its sums fit gemm_scratch_bytes(M, N_pad);
 //   - the wgmma kernel gets 64, 128 or 256 tokens per CTA;
+//   - a stream-K plan is one wave within its flags, every share at least
+//     two stages, a partial slot per CTA;
 //   - the decode kernel's x (whole K range or ring) fits shared memory.
 #include <cstdio>
 #include <initializer_list>
@@ -19,10 +21,10 @@ int main() {
   int bad = 0, checked = 0;
   auto fail = [&](const char* what, const GemmParams& p, const GemmPlan& g) {
     ++bad;
-    std::printf("FAIL %s: M=%lld N=%lld K=%lld g=%d sms=%d arch=%d -> %s rows=%d row_blocks=%lld col_blocks=%lld split=%d cps=%d cluster=%d ring=%d ws=%zu\n",
+    std::printf("FAIL %s: M=%lld N=%lld K=%lld g=%d sms=%d arch=%d -> %s rows=%d row_blocks=%lld col_blocks=%lld split=%d cps=%d cluster=%d ring=%d sk=%d ws=%zu\n",
                 what, (long long)p.m, (long long)p.n, (long long)p.k, p.group_size, p.sm_count, p.arch,
                 g.hopper ? "wgmma" : g.decode ? "decode" : "tiled", g.rows_per_block, (long long)g.row_blocks,
-                (long long)g.col_blocks, g.split_k, g.chunks_per_split, (int)g.cluster, (int)g.x_ring, g.workspace_bytes);
+                (long long)g.col_blocks, g.split_k, g.chunks_per_split, (int)g.cluster, (int)g.x_ring, (int)g.stream_k, g.workspace_bytes);
   };
   for (int arch : {80, 90})
     for (int sms : {78, 114, 132})
@@ -53,6 +55,16 @@ int main() {
               if (scratch_meet && g.workspace_bytes + (size_t)gemm_counter_bound(m, p.n_pad) * 4 > gemm_scratch_bytes(m, p.n_pad))
                 fail("sums past the scratch", p, g);
               if (scratch_meet && g.counters > gemm_counter_bound(m, p.n_pad)) fail("counters past their bound", p, g);
+              // Stream-K: one wave of at most kStreamKFlags CTAs, each with at
+              // least two stages of work, a partial slot each, no K split.
+              if (g.stream_k) {
+                const long long units = g.col_blocks * g.row_blocks * kc;
+                if (!g.hopper) fail("stream-K off the wgmma kernel", p, g);
+                if (g.ctas > kStreamKFlags || g.ctas > (long long)g.ctas_per_sm * sms) fail("stream-K past one wave or its flags", p, g);
+                if (units < 8LL * g.ctas || units > 2147483647LL) fail("stream-K shares", p, g);
+                if (g.cluster || g.split_k != 1) fail("stream-K with a K split", p, g);
+                if (g.workspace_bytes != (size_t)g.ctas * g.rows_per_block / 2 * 256 * 4) fail("stream-K partial slots", p, g);
+              }
               // Decode: x for the CTA's K range fits its share of shared memory
               // (227 KB per SM, 4 CTAs per SM up to 16 rows, 2 above), or
               // streams through the 16-chunk ring, built for up to 32 rows.
@@ -63,6 +75,27 @@ int main() {
                 if (m * (chunks * 64 + 8) * 2 > share) fail("x past shared memory", p, g);
               }
             }
+  // The GPU tests' stream-K shapes (test/w4a16.test.ts) get stream-K on a
+  // 132-SM Hopper GPU, and 4096² at M = 128 (where it measured slower) not.
+  struct Pick {
+    long long m, n, k;
+    int gs;
+    bool stream_k;
+  };
+  for (const Pick& c : {Pick{100, 11008, 4096, 128, true}, Pick{128, 11008, 4096, 128, true}, Pick{300, 3000, 2560, 32, true},
+                        Pick{64, 17408, 2560, 64, true}, Pick{49, 17408, 2560, 64, true}, Pick{128, 28672, 8192, 128, true},
+                        Pick{128, 4096, 4096, 128, false}, Pick{64, 8192, 8192, 128, false}}) {
+    GemmParams p{};
+    p.m = c.m, p.n = c.n, p.k = c.k;
+    p.n_pad = (c.n + kPadN - 1) / kPadN * kPadN;
+    p.k_pad = padded_k(c.k, c.gs);
+    p.group_size = c.gs;
+    p.sm_count = 132;
+    p.arch = 90;
+    const GemmPlan g = plan_gemm(p);
+    ++checked;
+    if (g.stream_k != c.stream_k) fail(c.stream_k ? "expected stream-K" : "unexpected stream-K", p, g);
+  }
   std::printf("checked %d plans, %d failed\n", checked, bad);
   return bad ? 1 : 0;
 }
