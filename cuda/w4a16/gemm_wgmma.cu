@@ -151,11 +151,9 @@ __global__ void __launch_bounds__(kThreads, kCtas)
   WorkRange work;
   const int units = (int)(plan.col_blocks * plan.row_blocks) * KC;  // stream-K: < 2³¹ (plan_stream_k)
   if constexpr (kSK) {
-    work.pos = share_start(blockIdx.x, units, gridDim.x);
-    work.end = share_start(blockIdx.x + 1, units, gridDim.x);
+    work = WorkRange::rotated(share_start(blockIdx.x, units, gridDim.x), share_start(blockIdx.x + 1, units, gridDim.x), KC);
   } else {
-    work.pos = blockIdx.y * plan.chunks_per_split;
-    work.end = min(KC, (int)(blockIdx.y + 1) * plan.chunks_per_split);
+    work = WorkRange{(int)blockIdx.y * plan.chunks_per_split, min(KC, (int)(blockIdx.y + 1) * plan.chunks_per_split), 0, 0};
   }
   auto next_segment = [&] {
     return kSK ? work.next(KC, (int)plan.col_blocks, 0, 0) : work.next(KC, 1, blockIdx.x, blockIdx.z);
@@ -350,8 +348,8 @@ __global__ void __launch_bounds__(kThreads, kCtas)
     __syncwarp();
     if (lane == 0) mbarrier::arrive(bar);
   };
-  // A segment's sums become the output, or a partial that a stream-K owner
-  // adds (stream_k.cuh); then the accumulators start over.
+  // A segment's sums become the output, or a partial that the CTA finishing
+  // the tile adds (stream-K, stream_k.cuh).
   auto finish = [&](const Segment& s) {
     const int64_t col = col_of(s);
     const int row0 = row0_of(s);
@@ -371,22 +369,22 @@ __global__ void __launch_bounds__(kThreads, kCtas)
     if constexpr (kSK) {
       constexpr int kSlotFloats = kTok / 2 * 128 * kConsumerWGs;
       const int ctid = tid - 128;
-      if (s.kc0 > 0) {
-        // The first piece of this CTA's share: a lower CTA owns the tile.
+      if (s.kc1 < KC) {
+        // The share's last piece, short of the tile's end: a later CTA finishes the tile.
         if (live) park_partial(p.workspace + (int64_t)blockIdx.x * kSlotFloats, ctid, 128 * kConsumerWGs, acc);
         __threadfence();
         consumers_sync();
         if (ctid == 0) raise_flag(p.sk_flags + blockIdx.x);
-      } else {
-        // Owner: the CTAs after this one whose shares start inside the tile parked its other pieces.
-        const int tile_end = (s.rb * (int)plan.col_blocks + s.col + 1) * KC;
-        for (int j = blockIdx.x + 1; s.kc1 < KC && j < (int)gridDim.x && share_start(j, units, gridDim.x) < tile_end; ++j) {
-          if (ctid == 0) take_flag(p.sk_flags + j);
-          consumers_sync();
-          if (live) add_partial(p.workspace + (int64_t)j * kSlotFloats, ctid, 128 * kConsumerWGs, acc);
-        }
-        if (live) write_output<T>(p, each_output);
+        return;
       }
+      // The tile's last piece: the CTAs before this one whose shares reach into the tile parked the others.
+      const int tile_start = (s.rb * (int)plan.col_blocks + s.col) * KC;
+      for (int j = (int)blockIdx.x - 1; s.kc0 > 0 && j >= 0 && share_start(j + 1, units, gridDim.x) > tile_start; --j) {
+        if (ctid == 0) take_flag(p.sk_flags + j);
+        consumers_sync();
+        if (live) add_partial(p.workspace + (int64_t)j * kSlotFloats, ctid, 128 * kConsumerWGs, acc);
+      }
+      if (live) write_output<T>(p, each_output);
       return;
     }
     // Groups of a column's accumulators for the split-K sums (epilogue.cuh):
@@ -502,37 +500,20 @@ Status check_launch_regs() {
                 : Status::fail(Code::UnsupportedArch, "w4a16 wgmma: this build gave the kernel another register count than its setmaxnreg budget");
 }
 
-template <typename T, bool ASYM, int kTok, int V, bool kTwoSets = kTok == 256, bool kApart = false, int kCtas = 1>
-Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream);
-
-// Stream-K: owners wait for CTAs of a higher index (stream_k.cuh), so only a
-// grid the GPU holds at once may run so; else whole tiles, unsplit.
+// Stream-K: one wave of plan.ctas CTAs (stream_k.cuh).
 template <typename T, bool ASYM, int kTok, bool kTwoSets, bool kApart, int kCtas>
 Status run_stream_k(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   auto kernel = wgmma_kernel<T, ASYM, kTok, 0, kTwoSets, kApart, kCtas, true>;
   constexpr int kSmem = Stage<kTok, ASYM, kApart, kCtas>::kSmem;
   if (Status st = allow_max_smem<wgmma_kernel<T, ASYM, kTok, 0, kTwoSets, kApart, kCtas, true>>(); !st.ok()) return st;
   if (Status st = check_launch_regs<wgmma_kernel<T, ASYM, kTok, 0, kTwoSets, kApart, kCtas, true>, kCtas>(); !st.ok()) return st;
-  static std::atomic<int> per_sm{-1};  // CTAs an SM holds, asked once
-  int held = per_sm.load(std::memory_order_relaxed);
-  if (held < 0) {
-    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&held, kernel, kThreads, kSmem) != cudaSuccess) held = 0, (void)cudaGetLastError();
-    per_sm.store(held, std::memory_order_relaxed);
-  }
   CUtensorMap x_map;
   if (Status st = tensor_map_2d_swizzle128(&x_map, p.x, p.dtype, p.m, p.k, x_box_rows(p.m, kTok)); !st.ok()) return st;
-  const int shift = group_shift(p.group_size);
-  const bool pdl = use_pdl(p);
-  if ((int64_t)held * p.sm_count >= plan.ctas) {
-    launch_plain(kernel, dim3((unsigned)plan.ctas), dim3(kThreads), kSmem, stream, pdl, p, plan, shift, x_map);
-    return check_launch("w4a16 wgmma gemm (stream-K)");
-  }
-  GemmPlan whole = plan;
-  whole.stream_k = false, whole.split_k = 1, whole.chunks_per_split = (int)(p.k_pad / 64);
-  return run_variant<T, ASYM, kTok, 0, kTwoSets, kApart, kCtas>(p, whole, stream);
+  launch_plain(kernel, dim3((unsigned)plan.ctas), dim3(kThreads), kSmem, stream, use_pdl(p), p, plan, group_shift(p.group_size), x_map);
+  return check_launch("w4a16 wgmma gemm (stream-K)");
 }
 
-template <typename T, bool ASYM, int kTok, int V, bool kTwoSets, bool kApart, int kCtas>
+template <typename T, bool ASYM, int kTok, int V, bool kTwoSets = kTok == 256, bool kApart = false, int kCtas = 1>
 Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   if constexpr (V == 0)
     if (plan.stream_k) return run_stream_k<T, ASYM, kTok, kTwoSets, kApart, kCtas>(p, plan, stream);

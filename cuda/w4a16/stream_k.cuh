@@ -3,15 +3,17 @@
 // of a single wave, so that no SM idles while a partial second wave runs
 // (224 column blocks on 132 SMs take two waves of whole tiles but 1.7 tiles
 // of work per CTA). A share starts and ends anywhere in a tile; a tile whose
-// K range spans several CTAs is finished by the one holding its first chunk
-// (the owner), which adds the partials the others left in their slots.
+// K range spans several CTAs is finished by the one holding its last chunk,
+// which adds the partials the earlier CTAs parked in their slots.
 //
-// Why the owner is the lowest CTA: a share's pieces of other tiles can only
-// be its first one (the others start at a tile's chunk 0), so every CTA
-// parks at most one partial (one slot per CTA), and it parks it first,
-// while the owner reaches that tile last. The owner waits on CTAs of a
-// higher index, which holds because the grid is one wave (every CTA
-// resident, plan_wgmma).
+// Why the last: the finisher waits only on CTAs of a lower index, which the
+// GPU places first, so no wait depends on a CTA still waiting for an SM
+// (kernels on other streams, MPS, the kernel before under programmatic
+// dependent launch may hold some). A share's piece of a tile it finishes is
+// its first one; it is walked last (WorkRange), so the finisher reaches the
+// tile when the earlier CTAs park their pieces of it, at the end of their
+// shares. Only a share's last piece (or its only one) is parked: one slot
+// per CTA.
 #pragma once
 #include <cstdint>
 
@@ -30,21 +32,33 @@ struct Segment {
 // would spill.
 WF_HD int share_start(int i, int units, int g) { return i * (units / g) + (i < units % g ? i : units % g); }
 
-// Walks a share tile by tile: units [pos, end), tile-major (kc units a tile,
-// `cols` column blocks a row block, from (col0, rb0)). Without stream-K one
-// tile's K split: pos, end within [0, kc), cols = 1. The mapping is passed
-// to next() rather than held: the producer thread has 56 registers.
+// Walks a share tile by tile: units [pos, end), then the units [tail,
+// tail_end) of the tile the share starts in (stream-K: the piece this CTA
+// finishes, walked last; empty where the share starts at a tile's chunk 0).
+// Tile-major: kc units a tile, `cols` column blocks a row block, from (col0,
+// rb0). Without stream-K one tile's K split: pos, end within [0, kc), cols
+// = 1. The mapping is passed to next() rather than held: the producer
+// thread has 56 registers.
 struct WorkRange {
-  int pos, end;
-  __device__ bool done() const { return pos >= end; }
+  int pos, end, tail, tail_end;
+  // Units [begin, end_) with the piece before the first tile boundary last.
+  __device__ static WorkRange rotated(int begin, int end_, int kc) {
+    const int boundary = (begin + kc - 1) / kc * kc;
+    const int b = boundary < end_ ? boundary : end_;
+    return WorkRange{b, end_, begin, b};
+  }
+  __device__ bool done() const { return pos >= end && tail >= tail_end; }
   __device__ Segment next(int kc, int cols, int col0, int rb0) {
-    const int tile = pos / kc;
+    const bool last = pos >= end;
+    int& at = last ? tail : pos;
+    const int stop = last ? tail_end : end;
+    const int tile = at / kc;
     Segment s;
     s.col = col0 + tile % cols;
     s.rb = rb0 + tile / cols;
-    s.kc0 = pos - tile * kc;
-    s.kc1 = end - pos < kc - s.kc0 ? s.kc0 + (end - pos) : kc;
-    pos += s.kc1 - s.kc0;
+    s.kc0 = at - tile * kc;
+    s.kc1 = stop - at < kc - s.kc0 ? s.kc0 + (stop - at) : kc;
+    at += s.kc1 - s.kc0;
     return s;
   }
 };
@@ -72,7 +86,7 @@ __device__ int stages_of(const Segment& s) {
 
 // A partial's slot: kFloats per thread of the `threads` that hold
 // accumulators, stored as float4 rows of `threads` (each store and load is
-// one coalesced 16-byte access per thread; owner and parker index alike).
+// one coalesced 16-byte access per thread; finisher and parker index alike).
 template <int kFloats>
 __device__ __forceinline__ void park_partial(float* slot, int tid, int threads, const float (&acc)[kFloats]) {
 #pragma unroll
@@ -97,7 +111,7 @@ __device__ __forceinline__ void add_partial(const float* slot, int tid, int thre
 }
 
 // A slot's flag: set (release) once its partial is parked, seen (acquire)
-// and cleared by the owner, so the caller's zeroed flags stay zero.
+// and cleared by the finisher, so the caller's zeroed flags stay zero.
 __device__ __forceinline__ void raise_flag(int32_t* flag) {
   asm volatile("st.release.gpu.global.b32 [%0], %1;" ::"l"(flag), "r"(1) : "memory");
 }
