@@ -6,7 +6,7 @@
 // this kernel's 26.7 at 8192²; bench/RESULTS.md.)
 //
 //   grid  (column blocks of 128, split-K, row blocks of kTok tokens), or
-//         stream-K (stream_k.cuh, plan_stream_k): one wave of CTAs, each a
+//         stream-K (shares.h, plan_stream_k): one wave of CTAs, each a
 //         share of all those tiles' K chunks
 //   block warpgroup 0: producer. Thread 0 issues bulk copies (the copy
 //         engine, no registers) of the block's packed weight chunks, scales
@@ -35,6 +35,7 @@
 #include "dequant.h"
 #include "dispatch.h"
 #include "epilogue.cuh"
+#include "shares.h"
 #include "stream_k.cuh"
 #include "w4a16.h"
 
@@ -145,7 +146,7 @@ __global__ void __launch_bounds__(kThreads, kCtas)
   const int tid = threadIdx.x;
   const int KC = (int)(p.k_pad / 64);
   const int64_t NT = p.n_pad / kTileN;
-  // The CTA's work (stream_k.cuh): its share of every tile's K chunks, or
+  // The CTA's work (shares.h): its share of every tile's K chunks, or
   // (column block x, row block z) K split y. A tile is (row block, column
   // block), column blocks fastest, so consecutive tiles read the same x rows.
   WorkRange work;
@@ -379,7 +380,8 @@ __global__ void __launch_bounds__(kThreads, kCtas)
       }
       // The tile's last piece: the CTAs before this one whose shares reach into the tile parked the others.
       const int tile_start = (s.rb * (int)plan.col_blocks + s.col) * KC;
-      for (int j = (int)blockIdx.x - 1; s.kc0 > 0 && j >= 0 && share_start(j + 1, units, gridDim.x) > tile_start; --j) {
+      const int lo = s.kc0 > 0 ? first_parker(blockIdx.x, tile_start, units, gridDim.x) : (int)blockIdx.x;
+      for (int j = (int)blockIdx.x - 1; j >= lo; --j) {
         if (ctid == 0) take_flag(p.sk_flags + j);
         consumers_sync();
         if (live) add_partial(p.workspace + (int64_t)j * kSlotFloats, ctid, 128 * kConsumerWGs, acc);
@@ -500,7 +502,7 @@ Status check_launch_regs() {
                 : Status::fail(Code::UnsupportedArch, "w4a16 wgmma: this build gave the kernel another register count than its setmaxnreg budget");
 }
 
-// Stream-K: one wave of plan.ctas CTAs (stream_k.cuh).
+// Stream-K: one wave of plan.ctas CTAs (shares.h).
 template <typename T, bool ASYM, int kTok, bool kTwoSets, bool kApart, int kCtas>
 Status run_stream_k(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   auto kernel = wgmma_kernel<T, ASYM, kTok, 0, kTwoSets, kApart, kCtas, true>;
@@ -629,7 +631,7 @@ int cluster_capacity(int tokens, int ctas, int size) {
                          : cluster_capacity<256>(size);
 }
 
-// Stream-K (stream_k.cuh) where a CTA's share of all the tiles' K chunks,
+// Stream-K (shares.h) where a CTA's share of all the tiles' K chunks,
 // plus kStreamKCost chunks for parking and adding partials, is less than
 // the plan's waves × chunks per CTA. The cost is measured, not modelled: a
 // partial wave is not a wave at full cost (its CTAs have the memory system

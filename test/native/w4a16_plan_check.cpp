@@ -8,14 +8,53 @@
 //     and its sums fit gemm_scratch_bytes(M, N_pad);
 //   - the wgmma kernel gets 64, 128 or 256 tokens per CTA;
 //   - a stream-K plan is one wave within its flags, every share at least
-//     two stages, a partial slot per CTA;
+//     two stages, a partial slot per CTA; and its walk (shares.h, the
+//     kernel's own code) covers every (tile, K chunk) unit once, parks at
+//     most one piece per CTA, walks a CTA's finishing piece last, and has
+//     every parked piece added by exactly one finisher, the one holding
+//     that tile's last chunk;
 //   - the decode kernel's x (whole K range or ring) fits shared memory.
 #include <cstdio>
 #include <initializer_list>
+#include <vector>
 
+#include "../../cuda/w4a16/shares.h"
 #include "../../cuda/w4a16/w4a16.h"
 
 using namespace wf::w4a16;
+
+// Walks every CTA's share as the kernel does; "" where the walk holds.
+static const char* check_walk(int tiles, int kc, int g) {
+  const int units = tiles * kc;
+  std::vector<int> covered(units, 0), parked_tile(g, -1), taken(g, 0);
+  for (int i = 0; i < g; ++i) {
+    WorkRange w = WorkRange::rotated(share_start(i, units, g), share_start(i + 1, units, g), kc);
+    bool finished_one = false;
+    while (!w.done()) {
+      const Segment s = w.next(kc, tiles, 0, 0);
+      if (s.kc0 >= s.kc1 || s.kc1 > kc) return "empty or oversized piece";
+      if (finished_one) return "a piece after the finishing one";
+      for (int u = s.col * kc + s.kc0; u < s.col * kc + s.kc1; ++u) ++covered[u];
+      if (s.kc1 < kc) {
+        if (parked_tile[i] >= 0) return "two pieces parked by one CTA";
+        parked_tile[i] = s.col;
+      } else if (s.kc0 > 0) {
+        finished_one = true;
+        const int lo = first_parker(i, s.col * kc, units, g);
+        if (lo == i) return "a finisher with no parker";
+        for (int j = lo; j < i; ++j) {
+          if (parked_tile[j] != s.col) return "a finisher adding another tile's piece";
+          ++taken[j];
+        }
+      }
+    }
+  }
+  for (int u = 0; u < units; ++u)
+    if (covered[u] != 1) return "a unit not covered exactly once";
+  for (int i = 0; i < g; ++i)
+    if ((parked_tile[i] >= 0) != (taken[i] == 1) || taken[i] > 1) return "a parked piece not added exactly once";
+  return "";
+}
 
 int main() {
   int bad = 0, checked = 0;
@@ -64,6 +103,7 @@ int main() {
                 if (units < 8LL * g.ctas || units > 2147483647LL) fail("stream-K shares", p, g);
                 if (g.cluster || g.split_k != 1) fail("stream-K with a K split", p, g);
                 if (g.workspace_bytes != (size_t)g.ctas * g.rows_per_block / 2 * 256 * 4) fail("stream-K partial slots", p, g);
+                if (const char* why = check_walk((int)(g.col_blocks * g.row_blocks), (int)kc, g.ctas); *why) fail(why, p, g);
               }
               // Decode: x for the CTA's K range fits its share of shared memory
               // (227 KB per SM, 4 CTAs per SM up to 16 rows, 2 above), or
@@ -75,6 +115,18 @@ int main() {
                 if (m * (chunks * 64 + 8) * 2 > share) fail("x past shared memory", p, g);
               }
             }
+  // Walks of shapes the planner does not give (shares from a tile's sixth
+  // to several tiles, remainders of every size).
+  for (int tiles : {1, 2, 3, 7, 86, 131, 224, 300})
+    for (int kc : {1, 2, 5, 16, 63, 128})
+      for (int g : {1, 2, 3, 66, 132, 264})
+        if (tiles * kc >= g) {
+          ++checked;
+          if (const char* why = check_walk(tiles, kc, g); *why) {
+            ++bad;
+            std::printf("FAIL %s: tiles=%d kc=%d ctas=%d\n", why, tiles, kc, g);
+          }
+        }
   // The GPU tests' stream-K shapes (test/w4a16.test.ts) get stream-K on a
   // 132-SM Hopper GPU, and 4096² at M = 128 (where it measured slower) not.
   struct Pick {
