@@ -49,6 +49,8 @@ constexpr int kConsumerWGs = 2;
 constexpr int kCols = 64 * kConsumerWGs;
 constexpr int kTiles = kCols / kTileN;
 constexpr int kThreads = 128 * (1 + kConsumerWGs);
+// Stream-K: floats of a CTA's partial slot, kTok / 2 accumulators a consumer thread.
+constexpr int64_t sk_slot_floats(int tok) { return (int64_t)tok / 2 * 128 * kConsumerWGs; }
 // kCtas CTAs per SM: 1, or 2 at 64 tokens, where one CTA leaves the tensor
 // pipe idle between a warpgroup's wait and its next stage and 28672-wide
 // weights need 224 CTAs (1.7 waves of one per SM).
@@ -368,11 +370,11 @@ __global__ void __launch_bounds__(kThreads, kCtas)
     };
     auto consumers_sync = [] { asm volatile("bar.sync 1, %0;" ::"n"(128 * kConsumerWGs) : "memory"); };
     if constexpr (kSK) {
-      constexpr int kSlotFloats = kTok / 2 * 128 * kConsumerWGs;
+      constexpr int64_t kSlotFloats = sk_slot_floats(kTok);
       const int ctid = tid - 128;
       if (s.kc1 < KC) {
         // The share's last piece, short of the tile's end: a later CTA finishes the tile.
-        if (live) park_partial(p.workspace + (int64_t)blockIdx.x * kSlotFloats, ctid, 128 * kConsumerWGs, acc);
+        if (live) park_partial(p.workspace + blockIdx.x * kSlotFloats, ctid, 128 * kConsumerWGs, acc);
         __threadfence();
         consumers_sync();
         if (ctid == 0) raise_flag(p.sk_flags + blockIdx.x);
@@ -384,7 +386,7 @@ __global__ void __launch_bounds__(kThreads, kCtas)
       for (int j = (int)blockIdx.x - 1; j >= lo; --j) {
         if (ctid == 0) take_flag(p.sk_flags + j);
         consumers_sync();
-        if (live) add_partial(p.workspace + (int64_t)j * kSlotFloats, ctid, 128 * kConsumerWGs, acc);
+        if (live) add_partial(p.workspace + j * kSlotFloats, ctid, 128 * kConsumerWGs, acc);
       }
       if (live) write_output<T>(p, each_output);
       return;
@@ -502,31 +504,22 @@ Status check_launch_regs() {
                 : Status::fail(Code::UnsupportedArch, "w4a16 wgmma: this build gave the kernel another register count than its setmaxnreg budget");
 }
 
-// Stream-K: one wave of plan.ctas CTAs (shares.h).
-template <typename T, bool ASYM, int kTok, bool kTwoSets, bool kApart, int kCtas>
-Status run_stream_k(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
-  auto kernel = wgmma_kernel<T, ASYM, kTok, 0, kTwoSets, kApart, kCtas, true>;
+// kSK: one wave of plan.ctas CTAs sharing all tiles' K chunks (shares.h);
+// else the (column block, K split, row block) grid.
+template <typename T, bool ASYM, int kTok, int V, bool kTwoSets, bool kApart, int kCtas, bool kSK>
+Status launch_kernel(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
+  constexpr auto kernel = wgmma_kernel<T, ASYM, kTok, V, kTwoSets, kApart, kCtas, kSK>;
   constexpr int kSmem = Stage<kTok, ASYM, kApart, kCtas>::kSmem;
-  if (Status st = allow_max_smem<wgmma_kernel<T, ASYM, kTok, 0, kTwoSets, kApart, kCtas, true>>(); !st.ok()) return st;
-  if (Status st = check_launch_regs<wgmma_kernel<T, ASYM, kTok, 0, kTwoSets, kApart, kCtas, true>, kCtas>(); !st.ok()) return st;
-  CUtensorMap x_map;
-  if (Status st = tensor_map_2d_swizzle128(&x_map, p.x, p.dtype, p.m, p.k, x_box_rows(p.m, kTok)); !st.ok()) return st;
-  launch_plain(kernel, dim3((unsigned)plan.ctas), dim3(kThreads), kSmem, stream, use_pdl(p), p, plan, group_shift(p.group_size), x_map);
-  return check_launch("w4a16 wgmma gemm (stream-K)");
-}
-
-template <typename T, bool ASYM, int kTok, int V, bool kTwoSets = kTok == 256, bool kApart = false, int kCtas = 1>
-Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
-  if constexpr (V == 0)
-    if (plan.stream_k) return run_stream_k<T, ASYM, kTok, kTwoSets, kApart, kCtas>(p, plan, stream);
-  if (Status st = allow_max_smem<wgmma_kernel<T, ASYM, kTok, V, kTwoSets, kApart, kCtas, false>>(); !st.ok()) return st;
-  if (Status st = check_launch_regs<wgmma_kernel<T, ASYM, kTok, V, kTwoSets, kApart, kCtas, false>, kCtas>(); !st.ok()) return st;
+  if (Status st = allow_max_smem<kernel>(); !st.ok()) return st;
+  if (Status st = check_launch_regs<kernel, kCtas>(); !st.ok()) return st;
   const int shift = group_shift(p.group_size);
   CUtensorMap x_map;
   if (Status st = tensor_map_2d_swizzle128(&x_map, p.x, p.dtype, p.m, p.k, x_box_rows(p.m, kTok)); !st.ok()) return st;
-  auto kernel = wgmma_kernel<T, ASYM, kTok, V, kTwoSets, kApart, kCtas, false>;
-  constexpr int kSmem = Stage<kTok, ASYM, kApart, kCtas>::kSmem;
   const bool pdl = use_pdl(p);
+  if constexpr (kSK) {
+    launch_plain(kernel, dim3((unsigned)plan.ctas), dim3(kThreads), kSmem, stream, pdl, p, plan, shift, x_map);
+    return check_launch("w4a16 wgmma gemm (stream-K)");
+  }
   const dim3 grid((unsigned)plan.col_blocks, (unsigned)plan.split_k, (unsigned)plan.row_blocks);
   // The K splits of a column block (along y) form one cluster; where the GPU
   // cannot place it they meet through the scratch instead.
@@ -542,6 +535,14 @@ Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
   }
   launch_plain(kernel, flat_grid, dim3(kThreads), kSmem, stream, pdl, p, flat, shift, x_map);
   return check_launch("w4a16 wgmma gemm");
+}
+
+// Stream-K is built for the tuned kernels only (V = 0), not the probes.
+template <typename T, bool ASYM, int kTok, int V, bool kTwoSets = kTok == 256, bool kApart = false, int kCtas = 1>
+Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
+  if constexpr (V == 0)
+    if (plan.stream_k) return launch_kernel<T, ASYM, kTok, V, kTwoSets, kApart, kCtas, true>(p, plan, stream);
+  return launch_kernel<T, ASYM, kTok, V, kTwoSets, kApart, kCtas, false>(p, plan, stream);
 }
 
 // Two fragment sets where they measured faster than one. H200, µs, one /
@@ -643,12 +644,12 @@ int cluster_capacity(int tokens, int ctas, int size) {
 constexpr int kStreamKCost = 16;
 void plan_stream_k(const GemmParams& p, GemmPlan& plan) {
   if (p.arch < 90 || p.sk_override == 2) return;
-  const int64_t kc = p.k_pad / 64;
-  const int64_t units = plan.col_blocks * plan.row_blocks * kc;
-  const int64_t ctas = std::min<int64_t>((int64_t)plan.ctas_per_sm * std::max(p.sm_count, 1), kStreamKFlags);
-  if (units < 8 * ctas || units > INT32_MAX) return;  // at least two stages a CTA; 32-bit shares
+  const int64_t kc = p.k_pad / 64, tiles = plan.col_blocks * plan.row_blocks;
+  const int64_t units = tiles * kc;
   const int64_t slots = (int64_t)plan.ctas_per_sm * std::max(p.sm_count, 1);
-  const int64_t waves = (plan.col_blocks * plan.row_blocks * plan.split_k + slots - 1) / slots;
+  const int64_t ctas = std::min<int64_t>(slots, kStreamKFlags);
+  if (units < 8 * ctas || units > INT32_MAX) return;  // at least two stages a CTA; 32-bit shares
+  const int64_t waves = (tiles * plan.split_k + slots - 1) / slots;
   const int64_t share = (units + ctas - 1) / ctas;
   if (p.sk_override != 1 && share + kStreamKCost >= waves * plan.chunks_per_split) return;
   plan.stream_k = true;
@@ -656,7 +657,7 @@ void plan_stream_k(const GemmParams& p, GemmPlan& plan) {
   plan.cluster = false;
   plan.split_k = 1, plan.chunks_per_split = (int)kc;
   plan.counters = 0;
-  plan.workspace_bytes = (size_t)ctas * (plan.rows_per_block / 2) * 128 * kConsumerWGs * sizeof(float);  // kTok / 2 floats a consumer thread
+  plan.workspace_bytes = (size_t)(ctas * sk_slot_floats(plan.rows_per_block)) * sizeof(float);
 }
 
 }  // namespace

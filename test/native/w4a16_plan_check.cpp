@@ -73,7 +73,7 @@ int main() {
             for (long long m : {1LL, 7LL, 16LL, 17LL, 24LL, 33LL, 64LL, 100LL, 128LL, 129LL, 200LL, 256LL, 257LL, 384LL, 512LL, 1000LL}) {
               GemmParams p{};
               p.m = m, p.n = n, p.k = k;
-              p.n_pad = (n + kPadN - 1) / kPadN * kPadN;
+              p.n_pad = padded_n(n);
               p.k_pad = padded_k(k, gs);
               p.group_size = gs;
               p.sm_count = sms;
@@ -139,7 +139,7 @@ int main() {
                         Pick{128, 4096, 4096, 128, false}, Pick{64, 8192, 8192, 128, false}}) {
     GemmParams p{};
     p.m = c.m, p.n = c.n, p.k = c.k;
-    p.n_pad = (c.n + kPadN - 1) / kPadN * kPadN;
+    p.n_pad = padded_n(c.n);
     p.k_pad = padded_k(c.k, c.gs);
     p.group_size = c.gs;
     p.sm_count = 132;
