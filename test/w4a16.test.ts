@@ -162,6 +162,7 @@ describeGpu('gemmW4A16 against a float64 reference', () => {
   // On 132-SM GPUs (H100/H200) these K ranges per CTA hold more x than shared
   // memory allows at four CTAs per SM, so x streams through the decode
   // kernel's ring (the harness's WF_RING=1 forces the ring on any shape).
+  // (On Hopper M = 32 runs the wgmma kernel at 32 tokens instead.)
   it('x through the decode ring: M = 16 and 32, one K split per column block, bf16 asym group 64', async () => {
     await checkWeightSampled(67584, 1856, 'bfloat16', { groupSize: 64, symmetric: false }, [[16, 23], [32, 24]]);
   });
@@ -195,6 +196,10 @@ describeGpu('gemmW4A16 against a float64 reference', () => {
 
   it('stream-K with two CTAs per SM at 64 tokens (136 column blocks), M = 49 and 64', async () => {
     await checkWeightSampled(17408, 2560, 'float16', { groupSize: 64, symmetric: false }, [[64, 44], [49, 45]]);
+  });
+
+  it('32-token wgmma CTAs, two per SM, stream-K (136 column blocks), M = 17 and 32, bf16 asym', async () => {
+    await checkWeightSampled(17408, 2560, 'bfloat16', { groupSize: 64, symmetric: false }, [[32, 46], [17, 47]]);
   });
 
   it('one weight used concurrently from two streams gives both right answers (split-K scratch is per stream)', async () => {

@@ -260,18 +260,12 @@ GemmPlan plan_gemm(const GemmParams& p) {
   // The streaming kernel wins for decode-sized M; between 17 and 64 rows it
   // wins on weights up to 8192 columns wide and the tiled kernel on wider
   // ones (bench/RESULTS.md, 2026-11-23).
-  // Hopper: the decode kernel up to 16 rows, and up to 32 on weights deeper
-  // than wide or larger than 8192²; the wgmma kernel otherwise (H200,
-  // harness, scripts/w4a16-dispatch.sh, µs wgmma / decode at M = 17, 24,
-  // 32: 28672 × 8192 93.2 / 68.8, 87.9 / 71.2, 83.4 / 74.1; 8192 × 28672
-  // 83.2 / 66.4 … 74.0 / 71.2; 4096 × 11008 26.0 / 22.3 … 26.2 / 24.0; but
-  // 8192² 29.2 / 30.7 and 11008 × 4096 25.7 / 26.5 at M = 24; at M = 48
-  // wgmma wins everywhere).
+  // Hopper: the decode kernel up to 16 rows, the wgmma kernel above (H200,
+  // harness, µs, decode / wgmma at 32 tokens per CTA, M = 32: 28672 × 8192
+  // 72.4 / 63.0, 8192 × 28672 69.2 / 64.2, 4096 × 11008 24.7 / 22.8; M =
+  // 24: 28672 × 8192 69.2 / 62.8).
 #ifdef WARPFORGE_SM90A  // the wgmma kernel exists only in sm_90a machine code
-  if (p.arch == 90 && p.m > 16) {
-    const bool decode_wins = p.m <= 32 && (p.k_pad > p.n_pad || p.n_pad * p.k_pad > 8192LL * 8192);
-    return decode_wins ? plan_decode(p) : plan_wgmma(p);
-  }
+  if (p.arch == 90 && p.m > 16) return plan_wgmma(p);
 #endif
   if (p.m <= 16 || (p.m <= kDecodeMaxRows && p.n_pad <= 8192)) return plan_decode(p);
   GemmPlan plan{};

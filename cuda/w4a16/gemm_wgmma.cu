@@ -1,9 +1,9 @@
 // W4A16 GEMM on Hopper (sm_90a) for M > 16: warpgroup MMA with the weight
 // as the register A operand and the activations as B, i.e. outᵀ = W · xᵀ,
-// so the instruction's M (64) runs over weight columns and its N (64, 128 or
-// 256) over tokens: at 256 a dequantized weight feeds twice the tensor work
-// of 128. (At M ≤ 16 gemm_decode.cu is faster: 23.2–27.8 µs against
-// this kernel's 26.7 at 8192²; bench/RESULTS.md.)
+// so the instruction's M (64) runs over weight columns and its N (32, 64,
+// 128 or 256) over tokens: at 256 a dequantized weight feeds twice the
+// tensor work of 128. (At M ≤ 16 gemm_decode.cu is faster: 23.2–27.8 µs
+// against this kernel's 26.7 at 8192²; bench/RESULTS.md.)
 //
 //   grid  (column blocks of 128, split-K, row blocks of kTok tokens), or
 //         stream-K (shares.h, plan_stream_k): one wave of CTAs, each a
@@ -51,9 +51,9 @@ constexpr int kTiles = kCols / kTileN;
 constexpr int kThreads = 128 * (1 + kConsumerWGs);
 // Stream-K: floats of a CTA's partial slot, kTok / 2 accumulators a consumer thread.
 constexpr int64_t sk_slot_floats(int tok) { return (int64_t)tok / 2 * 128 * kConsumerWGs; }
-// kCtas CTAs per SM: 1, or 2 at 64 tokens, where one CTA leaves the tensor
-// pipe idle between a warpgroup's wait and its next stage and 28672-wide
-// weights need 224 CTAs (1.7 waves of one per SM).
+// kCtas CTAs per SM: 1, or 2 at 32 and 64 tokens, where one CTA leaves the
+// tensor pipe idle between a warpgroup's wait and its next stage and
+// 28672-wide weights need 224 CTAs (1.7 waves of one per SM).
 // setmaxnreg: the producer gives its registers to the consumers. At two
 // CTAs the launch grants 80 a thread (65536 / 768, in steps of 8): the
 // producer's 48 spare ones make the consumers' 104.
@@ -96,7 +96,7 @@ struct Stage {
   static constexpr int kCount = kSmemBudget / kBytes < 12 ? kSmemBudget / kBytes : 12;
   static constexpr int kSmem = kCount * kBytes + 1024 + 3 * kCount * 8;  // + alignment, barriers
   static_assert(kBytes % 1024 == 0 && kCount >= 2, "stages of whole swizzle atoms, at least double-buffered");
-  static_assert(kTok == 64 || kTok == 128 || kTok == 256, "tokens per CTA: a wgmma N");
+  static_assert(kTok == 32 || kTok == 64 || kTok == 128 || kTok == 256, "tokens per CTA: a wgmma N");
   static_assert(kCount * kBytes >= meet_parts_floats(kTok, kCols) * 4, "the stage buffers hold a cluster meet's partials");
 };
 
@@ -127,7 +127,7 @@ __global__ void __launch_bounds__(kThreads, kCtas)
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   using S = Stage<kTok, ASYM, kApart, kCtas>;
   using O = Occupancy<kCtas>;
-  static_assert(kCtas == 1 || (kTok == 64 && !kTwoSets), "two CTAs per SM: 64 tokens, one fragment set");
+  static_assert(kCtas == 1 || (kTok <= 64 && !kTwoSets), "two CTAs per SM: up to 64 tokens, one fragment set");
   using N = Num<T>;
   using T2 = typename N::T2;
   extern __shared__ uint8_t smem_raw[];
@@ -554,7 +554,7 @@ Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
 // asymmetric group 64 28672 × 8192 82.6 / 85.4. 128 tokens: 8192² 37.3 /
 // 39.3 (37.3 / 37.3 with stages' weights and x released apart; with
 // two-chunk stages, five of them, 39.4, and 28672 × 8192 118.9 / 130.1).
-bool two_sets(const GemmParams& p, int tok) { return tok == 256 || (tok == 64 && (p.group_size == 0 || p.group_size >= 128)); }
+bool two_sets(const GemmParams& p, int tok) { return tok == 256 || (tok <= 64 && (p.group_size == 0 || p.group_size >= 128)); }
 // Weights and x released apart at 128 tokens (two stages, so the weights of
 // stage i + 2 could not be requested before stage i's wgmmas completed).
 // H200, µs, together / apart, group 128: 8192² 37.1 / 36.4, 28672 × 8192
@@ -575,7 +575,7 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
     case 5: return run_variant<T, ASYM, kTok, 5>(p, plan, stream);
 #endif
     default:
-      if constexpr (kTok == 64) {
+      if constexpr (kTok <= 64) {
         if (plan.ctas_per_sm == 2) return run_variant<T, ASYM, kTok, 0, false, false, 2>(p, plan, stream);
         if (two_sets(p, kTok)) return run_variant<T, ASYM, kTok, 0, true>(p, plan, stream);
       }
@@ -585,7 +585,11 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   }
 }
 
-// Tokens per CTA (the wgmma N): the smallest that covers M up to 128.
+// Tokens per CTA (the wgmma N): the smallest that covers M up to 128. (32
+// tokens: half the tensor work of 64 at M ≤ 32, and their x half the
+// bytes; H200, harness, µs, 64 / 32 tokens at M = 32: 28672 × 8192 71.0 /
+// 63.0, 8192 × 28672 70.8 / 64.2, 8192² 26.5 / 24.1, 11008 × 4096 24.3 /
+// 21.8, 4096 × 11008 24.9 / 22.8, 4096² 15.0 / 13.7; the same at M = 24.)
 // Above, 128 or 256, whichever pads M less; on a tie 256 (a dequantized
 // weight fragment feeds twice the tensor work) where its CTAs, split K at
 // most two ways, fill 90 % of the SMs, else 128. H200, M = 256, µs for
@@ -594,6 +598,7 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
 // 48 / 56 (256 needs 3 splits, whose 128 KB of partials per CTA meet in
 // DSMEM).
 int tokens_for(int64_t m, int64_t col_blocks, int sm_count) {
+  if (m <= 32) return 32;
   if (m <= 64) return 64;
   if (m <= 128) return 128;
   const int64_t blocks256 = (m + 255) / 256;
@@ -604,11 +609,12 @@ int tokens_for(int64_t m, int64_t col_blocks, int sm_count) {
 template <typename T, bool ASYM>
 Status run_tokens(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   switch (plan.rows_per_block) {
+    case 32: return run<T, ASYM, 32>(p, plan, stream);
     case 64: return run<T, ASYM, 64>(p, plan, stream);
     case 128: return run<T, ASYM, 128>(p, plan, stream);
     case 256: return run<T, ASYM, 256>(p, plan, stream);
   }
-  return Status::fail(Code::InvalidArgument, "w4a16 wgmma: 64, 128 or 256 rows per CTA");
+  return Status::fail(Code::InvalidArgument, "w4a16 wgmma: 32, 64, 128 or 256 rows per CTA");
 }
 
 
@@ -627,7 +633,8 @@ int cluster_capacity(int size) {
   return n;
 }
 int cluster_capacity(int tokens, int ctas, int size) {
-  return tokens == 64 ? (ctas == 2 ? cluster_capacity<64, 2>(size) : cluster_capacity<64>(size))
+  return tokens == 32   ? (ctas == 2 ? cluster_capacity<32, 2>(size) : cluster_capacity<32>(size))
+         : tokens == 64 ? (ctas == 2 ? cluster_capacity<64, 2>(size) : cluster_capacity<64>(size))
          : tokens == 128 ? cluster_capacity<128>(size)
                          : cluster_capacity<256>(size);
 }
@@ -674,12 +681,13 @@ GemmPlan plan_wgmma(const GemmParams& p) {
   // cost M·N atomics each: at M ≥ 48 splitting 224 column blocks 7 ways
   // took 439 µs against 275 unsplit (28672 × 8192, M = 128), 11008 × 4096
   // 117.6 (split 3) against 75.0 (bench/RESULTS.md).
-  // Two CTAs per SM at 64 tokens where one per SM would take more than a
-  // wave (28672-wide weights: 224 column blocks). H200, harness, µs, one /
+  // Two CTAs per SM at 32 and 64 tokens where one per SM would take more
+  // than a wave (28672-wide weights: 224 column blocks; at 32 tokens, M =
+  // 32, 66.8 / 63.0). H200, harness, µs, one /
   // two: 28672 × 8192 M = 64 79.5 / 77.7, M = 48 79.3 / 77.4, asymmetric
   // group 32 M = 40 91.8 / 86.1. Where a wave holds every column block the
   // split K it would take (3 instead of 2 at 8192², M = 64) lost: 26.6 / 33.5.
-  plan.ctas_per_sm = plan.rows_per_block == 64 && (p.ctas_override == 2 || (p.ctas_override == 0 && tiles > p.sm_count)) ? 2 : 1;
+  plan.ctas_per_sm = plan.rows_per_block <= 64 && (p.ctas_override == 2 || (p.ctas_override == 0 && tiles > p.sm_count)) ? 2 : 1;
   const int64_t slots = (int64_t)plan.ctas_per_sm * std::max(p.sm_count, 1);
   const int max_split = std::max(1, std::min(16, kc / (2 * Stage<64, false>::kChunks)));
   int split = (int)std::max<int64_t>(1, std::min<int64_t>(max_split, slots / tiles));
