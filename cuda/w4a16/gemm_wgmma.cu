@@ -8,12 +8,14 @@
 //   grid  (column blocks of 128, split-K, row blocks of kTok tokens), or
 //         stream-K (shares.h, plan_stream_k): one wave of CTAs, each a
 //         share of all those tiles' K chunks
-//   block warpgroup 0: producer. Thread 0 issues bulk copies (the copy
-//         engine, no registers) of the block's packed weight chunks, scales
-//         and zero points into a ring of shared-memory stages, and tensor-map
-//         copies of x[0:kTok, stage's K] into the 128B-swizzled layout wgmma
-//         reads (at 128 tokens thread 32 those of x, see apart()). A
-//         stage's mbarrier completes when all have landed.
+//   block warpgroup 0: producer. Thread 0 issues copies (the copy engine,
+//         no registers) into a ring of shared-memory stages: one tensor-map
+//         copy of the block's packed weight chunks (8 tiles × the stage's
+//         chunks; one bulk copy per tile, 8 a stage, was 1-11 % slower:
+//         bench/RESULTS.md), bulk copies of its scales and zero points, and
+//         tensor-map copies of x[0:kTok, stage's K] into the 128B-swizzled
+//         layout wgmma reads (at 128 tokens thread 32 those of x, see
+//         apart()). A stage's mbarrier completes when all have landed.
 //         Warpgroups 1, 2: consumers, 64 columns each (warp w: the 16-column
 //         tile of the packed layout, exactly its rows of the A fragment).
 //         Per 64-k chunk a warp reads its 512 bytes from shared memory, one
@@ -123,7 +125,8 @@ __host__ __device__ constexpr int x_box_rows(int64_t m, int tok) { return m < to
 // tokens where it ran once).
 template <typename T, bool ASYM, int kTok, int V, bool kTwoSets, bool kApart, int kCtas, bool kSK>
 __global__ void __launch_bounds__(kThreads, kCtas)
-    wgmma_kernel(const GemmParams p, const GemmPlan plan, int group_shift, const __grid_constant__ CUtensorMap x_map) {
+    wgmma_kernel(const GemmParams p, const GemmPlan plan, int group_shift, const __grid_constant__ CUtensorMap x_map,
+                 const __grid_constant__ CUtensorMap w_map) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   using S = Stage<kTok, ASYM, kApart, kCtas>;
   using O = Occupancy<kCtas>;
@@ -201,17 +204,17 @@ __global__ void __launch_bounds__(kThreads, kCtas)
     constexpr bool kCopyX = V != 4 && V != 5;
     const uint64_t policy = ptx::evict_first_policy();
     const uint32_t x_bytes = kCopyX ? x_box_rows(p.m, kTok) * 128 * S::kChunks : 0;
+    // The weights' box is whole: chunks past the stage's end and tiles past
+    // N arrive too (zeros past the array).
     auto w_bytes = [&](const Segment& seg, const StageRef& r) -> uint32_t {
-      const int tiles = tiles_of(seg);
-      return tiles * r.chunks * 512 + groups_of(r) * tiles * 32 * (ASYM ? 2 : 1);
+      return kTiles * S::kChunks * 512 + groups_of(r) * tiles_of(seg) * 32 * (ASYM ? 2 : 1);
     };
     auto copy_w = [&](int buf, const Segment& seg, const StageRef& r) {
       const int tiles = tiles_of(seg);
       const int64_t nt0 = col_of(seg) * kTiles;  // (recomputed per stage: cheaper than registers held)
       const int groups = groups_of(r);
-      const uint32_t tile_bytes = r.chunks * 512, group_bytes = tiles * 32;
-      for (int t = 0; t < tiles; ++t)
-        mbarrier::bulk_copy(w_of(buf) + t * S::kChunks * 512, p.w + ((nt0 + t) * KC + r.kc) * 128, tile_bytes, full + buf, policy);
+      const uint32_t group_bytes = tiles * 32;
+      mbarrier::tensor_copy_3d(w_of(buf), &w_map, 0, r.kc, (int)nt0, full + buf, policy);
       for (int gi = 0; gi < groups; ++gi) {
         const int64_t at = ((int64_t)(group_lo(r) + gi) * NT + nt0) * 16;
         mbarrier::bulk_copy(s_of(buf) + gi * kTiles * 16, static_cast<const T*>(p.scales) + at, group_bytes, full + buf, policy);
@@ -515,15 +518,19 @@ Status launch_kernel(const GemmParams& p, const GemmPlan& plan, cudaStream_t str
   const int shift = group_shift(p.group_size);
   CUtensorMap x_map;
   if (Status st = tensor_map_2d_swizzle128(&x_map, p.x, p.dtype, p.m, p.k, x_box_rows(p.m, kTok)); !st.ok()) return st;
+  // The packed weights as [tiles][chunks][128 words]: a stage's kTiles × kChunks box in one copy.
+  CUtensorMap w_map;
+  constexpr int kChunks = Stage<kTok, ASYM, kApart, kCtas>::kChunks;
+  if (Status st = tensor_map_3d_u32(&w_map, p.w, 128, p.k_pad / 64, p.n_pad / kTileN, 128, kChunks, kTiles); !st.ok()) return st;
   const bool pdl = use_pdl(p);
   if constexpr (kSK) {
-    launch_plain(kernel, dim3((unsigned)plan.ctas), dim3(kThreads), kSmem, stream, pdl, p, plan, shift, x_map);
+    launch_plain(kernel, dim3((unsigned)plan.ctas), dim3(kThreads), kSmem, stream, pdl, p, plan, shift, x_map, w_map);
     return check_launch("w4a16 wgmma gemm (stream-K)");
   }
   const dim3 grid((unsigned)plan.col_blocks, (unsigned)plan.split_k, (unsigned)plan.row_blocks);
   // The K splits of a column block (along y) form one cluster; where the GPU
   // cannot place it they meet through the scratch instead.
-  if (plan.cluster && launch_in_clusters(kernel, grid, dim3(kThreads), kSmem, stream, dim3(1, grid.y, 1), pdl, p, plan, shift, x_map))
+  if (plan.cluster && launch_in_clusters(kernel, grid, dim3(kThreads), kSmem, stream, dim3(1, grid.y, 1), pdl, p, plan, shift, x_map, w_map))
     return check_launch("w4a16 wgmma gemm");
   GemmPlan flat = plan;
   flat.cluster = false;
@@ -533,7 +540,7 @@ Status launch_kernel(const GemmParams& p, const GemmPlan& plan, cudaStream_t str
     flat.split_k = 1, flat.chunks_per_split = (int)(p.k_pad / 64);
     flat_grid.y = 1;
   }
-  launch_plain(kernel, flat_grid, dim3(kThreads), kSmem, stream, pdl, p, flat, shift, x_map);
+  launch_plain(kernel, flat_grid, dim3(kThreads), kSmem, stream, pdl, p, flat, shift, x_map, w_map);
   return check_launch("w4a16 wgmma gemm");
 }
 
