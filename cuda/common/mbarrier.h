@@ -63,6 +63,14 @@ __device__ __forceinline__ void tensor_copy_2d(void* smem, const CUtensorMap* ma
       : "memory");
 }
 
+// A 2-D box of a tensor map, read with an L2 cache policy (e.g. evict-first).
+__device__ __forceinline__ void tensor_copy_2d(void* smem, const CUtensorMap* map, int c0, int c1, uint64_t* bar, uint64_t policy) {
+  asm volatile(
+      "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes.L2::cache_hint [%0], [%1, {%2, %3}], [%4], %5;" ::"r"(
+          (uint32_t)__cvta_generic_to_shared(smem)),
+      "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(addr(bar)), "l"(policy)
+      : "memory");
+}
 // A 3-D box of a tensor map, read with an L2 cache policy (e.g. evict-first).
 __device__ __forceinline__ void tensor_copy_3d(void* smem, const CUtensorMap* map, int c0, int c1, int c2, uint64_t* bar, uint64_t policy) {
   asm volatile(

@@ -35,6 +35,20 @@ Status tensor_map_2d_swizzle128(CUtensorMap* map, const void* base, DType dtype,
   return Status::success();
 }
 
+Status tensor_map_2d_u16(CUtensorMap* map, const void* base, int64_t rows, int64_t cols, int box_rows, int box_cols) {
+  const auto encode = encode_tiled();
+  if (!encode) return Status::fail(Code::UnsupportedArch, "tensor map: the driver has no cuTensorMapEncodeTiled");
+  const cuuint64_t dims[2] = {(cuuint64_t)cols, (cuuint64_t)rows};
+  const cuuint64_t strides[1] = {(cuuint64_t)cols * 2};
+  const cuuint32_t box[2] = {(cuuint32_t)box_cols, (cuuint32_t)box_rows};
+  const cuuint32_t step[2] = {1, 1};
+  const CUresult r = encode(map, CU_TENSOR_MAP_DATA_TYPE_UINT16, 2, const_cast<void*>(base), dims, strides, box, step,
+                            CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_NONE, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                            CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (r != CUDA_SUCCESS) return Status::fail(Code::InvalidArgument, "tensor map: cuTensorMapEncodeTiled refused the matrix (alignment or size)");
+  return Status::success();
+}
+
 Status tensor_map_3d_u32(CUtensorMap* map, const void* base, int64_t d0, int64_t d1, int64_t d2, int box0, int box1, int box2) {
   const auto encode = encode_tiled();
   if (!encode) return Status::fail(Code::UnsupportedArch, "tensor map: the driver has no cuTensorMapEncodeTiled");

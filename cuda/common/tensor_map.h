@@ -17,6 +17,10 @@ namespace wf {
 // arrive as zeros.
 Status tensor_map_2d_swizzle128(CUtensorMap* map, const void* base, DType dtype, int64_t rows, int64_t cols, int box_rows);
 
+// A row-major [rows][cols] matrix of 16-bit values (cols % 8 == 0), read in
+// boxes of box_rows × box_cols, unswizzled. Reads outside arrive as zeros.
+Status tensor_map_2d_u16(CUtensorMap* map, const void* base, int64_t rows, int64_t cols, int box_rows, int box_cols);
+
 // A [d2][d1][d0] array of 32-bit words at `base` (16-byte aligned, d0 % 4
 // == 0), read in boxes of box2 × box1 × box0 words, unswizzled: a box lands
 // in shared memory in the array's own order. Reads outside arrive as zeros.

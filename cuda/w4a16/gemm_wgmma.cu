@@ -12,8 +12,8 @@
 //         no registers) into a ring of shared-memory stages: one tensor-map
 //         copy of the block's packed weight chunks (8 tiles × the stage's
 //         chunks; one bulk copy per tile, 8 a stage, was 1-11 % slower:
-//         bench/RESULTS.md), bulk copies of its scales and zero points, and
-//         tensor-map copies of x[0:kTok, stage's K] into the 128B-swizzled
+//         bench/RESULTS.md), one each of its scales and zero points (one per
+//         group was up to 4 % slower), and tensor-map copies of x[0:kTok, stage's K] into the 128B-swizzled
 //         layout wgmma reads (at 128 tokens thread 32 those of x, see
 //         apart()). A stage's mbarrier completes when all have landed.
 //         Warpgroups 1, 2: consumers, 64 columns each (warp w: the 16-column
@@ -125,8 +125,9 @@ __host__ __device__ constexpr int x_box_rows(int64_t m, int tok) { return m < to
 // tokens where it ran once).
 template <typename T, bool ASYM, int kTok, int V, bool kTwoSets, bool kApart, int kCtas, bool kSK>
 __global__ void __launch_bounds__(kThreads, kCtas)
-    wgmma_kernel(const GemmParams p, const GemmPlan plan, int group_shift, const __grid_constant__ CUtensorMap x_map,
-                 const __grid_constant__ CUtensorMap w_map) {
+    wgmma_kernel(const GemmParams p, const GemmPlan plan, int group_shift, int s_rows, const __grid_constant__ CUtensorMap x_map,
+                 const __grid_constant__ CUtensorMap w_map, const __grid_constant__ CUtensorMap s_map,
+                 const __grid_constant__ CUtensorMap z_map) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   using S = Stage<kTok, ASYM, kApart, kCtas>;
   using O = Occupancy<kCtas>;
@@ -169,8 +170,6 @@ __global__ void __launch_bounds__(kThreads, kCtas)
   // Tiles of the packed layout in a column block: a multiple of 4 (N_pad % 64 == 0).
   auto tiles_of = [&](const Segment& s) { return (int)(NT - col_of(s) * kTiles < kTiles ? NT - col_of(s) * kTiles : kTiles); };
   auto group_lo = [&](const StageRef& r) { return (r.kc * 64) >> group_shift; };
-  auto group_hi = [&](const StageRef& r) { return ((r.kc + r.chunks) * 64 - 1) >> group_shift; };
-  auto groups_of = [&](const StageRef& r) { return group_hi(r) - group_lo(r) + 1; };
 
   // The next kernel may launch (pdl.h); this one reads x and writes only
   // after the kernel before it has finished.
@@ -204,23 +203,15 @@ __global__ void __launch_bounds__(kThreads, kCtas)
     constexpr bool kCopyX = V != 4 && V != 5;
     const uint64_t policy = ptx::evict_first_policy();
     const uint32_t x_bytes = kCopyX ? x_box_rows(p.m, kTok) * 128 * S::kChunks : 0;
-    // The weights' box is whole: chunks past the stage's end and tiles past
-    // N arrive too (zeros past the array).
-    auto w_bytes = [&](const Segment& seg, const StageRef& r) -> uint32_t {
-      return kTiles * S::kChunks * 512 + groups_of(r) * tiles_of(seg) * 32 * (ASYM ? 2 : 1);
-    };
+    // Boxes are whole: the weights' chunks past the stage's end, tiles past
+    // N and groups past the stage's last arrive too (zeros past the arrays).
+    constexpr uint32_t kWBox = kTiles * S::kChunks * 512;
+    const uint32_t w_bytes = kWBox + s_rows * kTiles * 32 * (ASYM ? 2 : 1);
     auto copy_w = [&](int buf, const Segment& seg, const StageRef& r) {
-      const int tiles = tiles_of(seg);
-      const int64_t nt0 = col_of(seg) * kTiles;  // (recomputed per stage: cheaper than registers held)
-      const int groups = groups_of(r);
-      const uint32_t group_bytes = tiles * 32;
-      mbarrier::tensor_copy_3d(w_of(buf), &w_map, 0, r.kc, (int)nt0, full + buf, policy);
-      for (int gi = 0; gi < groups; ++gi) {
-        const int64_t at = ((int64_t)(group_lo(r) + gi) * NT + nt0) * 16;
-        mbarrier::bulk_copy(s_of(buf) + gi * kTiles * 16, static_cast<const T*>(p.scales) + at, group_bytes, full + buf, policy);
-        if constexpr (ASYM)
-          mbarrier::bulk_copy(z_of(buf) + gi * kTiles * 16, static_cast<const T*>(p.zeros) + at, group_bytes, full + buf, policy);
-      }
+      const int nt0 = (int)(col_of(seg) * kTiles);  // (recomputed per stage: cheaper than registers held)
+      mbarrier::tensor_copy_3d(w_of(buf), &w_map, 0, r.kc, nt0, full + buf, policy);
+      mbarrier::tensor_copy_2d(s_of(buf), &s_map, nt0 * 16, group_lo(r), full + buf, policy);
+      if constexpr (ASYM) mbarrier::tensor_copy_2d(z_of(buf), &z_map, nt0 * 16, group_lo(r), full + buf, policy);
     };
     // Every slab, also past the CTA's last chunk (the weight fragments
     // there are zero; the x read must be finite): box rows ≥ M and
@@ -236,12 +227,12 @@ __global__ void __launch_bounds__(kThreads, kCtas)
         const int buf = i % S::kCount;
         if constexpr (kApart) {
           if (i >= S::kCount) mbarrier::wait((x_part ? empty : w_free) + buf, ((i / S::kCount) - 1) & 1);
-          mbarrier::expect_tx(full + buf, x_part ? x_bytes : w_bytes(seg, r));
+          mbarrier::expect_tx(full + buf, x_part ? x_bytes : w_bytes);
           if (x_part) copy_x(buf, seg, r);
           else copy_w(buf, seg, r);
         } else {
           if (i >= S::kCount) mbarrier::wait(empty + buf, ((i / S::kCount) - 1) & 1);
-          mbarrier::expect_tx(full + buf, w_bytes(seg, r) + x_bytes);
+          mbarrier::expect_tx(full + buf, w_bytes + x_bytes);
           copy_w(buf, seg, r);
           copy_x(buf, seg, r);
         }
@@ -522,15 +513,26 @@ Status launch_kernel(const GemmParams& p, const GemmPlan& plan, cudaStream_t str
   CUtensorMap w_map;
   constexpr int kChunks = Stage<kTok, ASYM, kApart, kCtas>::kChunks;
   if (Status st = tensor_map_3d_u32(&w_map, p.w, 128, p.k_pad / 64, p.n_pad / kTileN, 128, kChunks, kTiles); !st.ok()) return st;
+  // Scales (and zero points) as [groups][N_pad], in boxes of the column
+  // block × as many groups as a stage can touch (a stage starts on any
+  // chunk: at group 128 four chunks can touch three groups).
+  const int gs = p.group_size;
+  const int s_rows = gs == 0 ? 1 : gs <= 64 ? kChunks * 64 / gs : (kChunks * 64 + gs - 1) / gs + 1;
+  const int64_t groups = gs > 0 ? p.k_pad / gs : 1;
+  if (s_rows > Stage<kTok, ASYM, kApart, kCtas>::kMaxGroups) return Status::fail(Code::InvalidArgument, "w4a16 wgmma: group size");
+  CUtensorMap s_map{}, z_map{};
+  if (Status st = tensor_map_2d_u16(&s_map, p.scales, groups, p.n_pad, s_rows, kTiles * kTileN); !st.ok()) return st;
+  if (ASYM)
+    if (Status st = tensor_map_2d_u16(&z_map, p.zeros, groups, p.n_pad, s_rows, kTiles * kTileN); !st.ok()) return st;
   const bool pdl = use_pdl(p);
   if constexpr (kSK) {
-    launch_plain(kernel, dim3((unsigned)plan.ctas), dim3(kThreads), kSmem, stream, pdl, p, plan, shift, x_map, w_map);
+    launch_plain(kernel, dim3((unsigned)plan.ctas), dim3(kThreads), kSmem, stream, pdl, p, plan, shift, s_rows, x_map, w_map, s_map, z_map);
     return check_launch("w4a16 wgmma gemm (stream-K)");
   }
   const dim3 grid((unsigned)plan.col_blocks, (unsigned)plan.split_k, (unsigned)plan.row_blocks);
   // The K splits of a column block (along y) form one cluster; where the GPU
   // cannot place it they meet through the scratch instead.
-  if (plan.cluster && launch_in_clusters(kernel, grid, dim3(kThreads), kSmem, stream, dim3(1, grid.y, 1), pdl, p, plan, shift, x_map, w_map))
+  if (plan.cluster && launch_in_clusters(kernel, grid, dim3(kThreads), kSmem, stream, dim3(1, grid.y, 1), pdl, p, plan, shift, s_rows, x_map, w_map, s_map, z_map))
     return check_launch("w4a16 wgmma gemm");
   GemmPlan flat = plan;
   flat.cluster = false;
@@ -540,7 +542,7 @@ Status launch_kernel(const GemmParams& p, const GemmPlan& plan, cudaStream_t str
     flat.split_k = 1, flat.chunks_per_split = (int)(p.k_pad / 64);
     flat_grid.y = 1;
   }
-  launch_plain(kernel, flat_grid, dim3(kThreads), kSmem, stream, pdl, p, flat, shift, x_map, w_map);
+  launch_plain(kernel, flat_grid, dim3(kThreads), kSmem, stream, pdl, p, flat, shift, s_rows, x_map, w_map, s_map, z_map);
   return check_launch("w4a16 wgmma gemm");
 }
 
