@@ -40,21 +40,10 @@ __device__ __forceinline__ void expect_tx(uint64_t* bar, uint32_t bytes) {
   asm volatile("mbarrier.expect_tx.relaxed.cta.shared::cta.b64 [%0], %1;" ::"r"(addr(bar)), "r"(bytes) : "memory");
 }
 
-// Bulk copy global -> shared by the copy engine (no per-thread chunks, no
-// registers), `bytes` a multiple of 16 at 16-byte aligned addresses, its
-// completion counted on `bar`; L2 evict-first per `policy`. Its writes are
-// async-proxy writes, visible to wgmma once the barrier's phase completes.
-__device__ __forceinline__ void bulk_copy(void* smem, const void* gmem, uint32_t bytes, uint64_t* bar, uint64_t policy) {
-  asm volatile(
-      "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes.L2::cache_hint [%0], [%1], %2, [%3], %4;" ::"r"(
-          (uint32_t)__cvta_generic_to_shared(smem)),
-      "l"(gmem), "r"(bytes), "r"(addr(bar)), "l"(policy)
-      : "memory");
-}
-
 // A box of a 2D tensor map (tensor_map.h) at element coordinates (col, row)
-// -> shared memory (1024-byte aligned for the 128-byte swizzle), its bytes
-// counted on `bar` like a bulk copy's.
+// -> shared memory (1024-byte aligned for the 128-byte swizzle) by the copy
+// engine (no registers), its bytes counted on `bar`; async-proxy writes,
+// visible to wgmma once the barrier's phase completes.
 __device__ __forceinline__ void tensor_copy_2d(void* smem, const CUtensorMap* map, int col, int row, uint64_t* bar) {
   asm volatile(
       "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];" ::"r"(
@@ -71,6 +60,7 @@ __device__ __forceinline__ void tensor_copy_2d(void* smem, const CUtensorMap* ma
       "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(addr(bar)), "l"(policy)
       : "memory");
 }
+
 // A 3-D box of a tensor map, read with an L2 cache policy (e.g. evict-first).
 __device__ __forceinline__ void tensor_copy_3d(void* smem, const CUtensorMap* map, int c0, int c1, int c2, uint64_t* bar, uint64_t policy) {
   asm volatile(
