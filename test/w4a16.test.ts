@@ -175,7 +175,7 @@ describeGpu('gemmW4A16 against a float64 reference', () => {
     await checkWeight(8960, 256, 'bfloat16', { groupSize: 64, symmetric: false }, [[200, 205], [256, 261], [512, 517]]);
   });
 
-  it('two wgmma CTAs per SM at 64 tokens (H100/H200: 136 column blocks, more than one per SM), M = 33 and 64, bf16 asym', async () => {
+  it('two wgmma CTAs per SM at 48 and 64 tokens (H100/H200: 136 column blocks, more than one per SM), M = 33 and 64, bf16 asym', async () => {
     await checkWeight(17408, 384, 'bfloat16', { groupSize: 64, symmetric: false }, [[33, 34], [64, 65]]);
   });
 

@@ -139,29 +139,41 @@ struct Mma;
     }                                                                                \
   };
 
-// n32: decode-sized token counts (rs only).
-#define WF_WGMMA_N32(T, TY)                                                              \
-  template <>                                                                        \
-  struct Mma<T, 32> {                                                                \
-    template <int kTransB>                                                           \
-    __device__ __forceinline__ static void rs(float (&d)[16], const uint32_t (&a)[4], uint64_t b, int accumulate) { \
-      asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %21, 0;\n"                             \
-      "wgmma.mma_async.sync.aligned.m64n32k16.f32." TY "." TY " {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}, " \
-      "{%16, %17, %18, %19}, %20, p, 1, 1, %22;\n}\n" \
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]) \
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(accumulate), "n"(kTransB)); \
-    }                                                                                \
+// Decode-sized token counts (rs only): N = NN, NN / 2 accumulators. DREGS
+// names them as operands %0 onwards, AREGS the four A registers after
+// them, then B, the scale-d source and the transpose flag; OUTS binds d[].
+#define WF_WGMMA_RS_SMALL(T, TY, NN, DREGS, AREGS, BREG, PREG, TREG, ...)                         \
+  template <>                                                                                    \
+  struct Mma<T, NN> {                                                                            \
+    template <int kTransB>                                                                       \
+    __device__ __forceinline__ static void rs(float (&d)[NN / 2], const uint32_t (&a)[4], uint64_t b, int accumulate) { \
+      asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, " PREG ", 0;\n"                               \
+                   "wgmma.mma_async.sync.aligned.m64n" #NN "k16.f32." TY "." TY " {" DREGS "}, {" AREGS "}, " BREG \
+                   ", p, 1, 1, " TREG ";\n}\n"                                                       \
+                   : __VA_ARGS__                                                                 \
+                   : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(accumulate), "n"(kTransB)); \
+    }                                                                                            \
   };
+#define WF_D16 "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15"
+#define WF_O16 "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15])
+#define WF_D24 "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23"
+#define WF_O24 "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23])
+WF_WGMMA_RS_SMALL(__half, "f16", 32, WF_D16, "%16, %17, %18, %19", "%20", "%21", "%22", WF_O16)
+WF_WGMMA_RS_SMALL(__nv_bfloat16, "bf16", 32, WF_D16, "%16, %17, %18, %19", "%20", "%21", "%22", WF_O16)
+WF_WGMMA_RS_SMALL(__half, "f16", 48, WF_D24, "%24, %25, %26, %27", "%28", "%29", "%30", WF_O24)
+WF_WGMMA_RS_SMALL(__nv_bfloat16, "bf16", 48, WF_D24, "%24, %25, %26, %27", "%28", "%29", "%30", WF_O24)
+#undef WF_D16
+#undef WF_O16
+#undef WF_D24
+#undef WF_O24
+#undef WF_WGMMA_RS_SMALL
 
-WF_WGMMA_N32(__half, "f16")
-WF_WGMMA_N32(__nv_bfloat16, "bf16")
 WF_WGMMA_N64(__half, "f16")
 WF_WGMMA_N64(__nv_bfloat16, "bf16")
 WF_WGMMA_N128(__half, "f16")
 WF_WGMMA_N128(__nv_bfloat16, "bf16")
 WF_WGMMA_N256(__half, "f16")
 WF_WGMMA_N256(__nv_bfloat16, "bf16")
-#undef WF_WGMMA_N32
 #undef WF_WGMMA_N64
 #undef WF_WGMMA_N128
 #undef WF_WGMMA_N256

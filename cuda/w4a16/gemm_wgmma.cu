@@ -1,7 +1,7 @@
 // W4A16 GEMM on Hopper (sm_90a) for M > 16: warpgroup MMA with the weight
 // as the register A operand and the activations as B, i.e. outᵀ = W · xᵀ,
-// so the instruction's M (64) runs over weight columns and its N (32, 64,
-// 128 or 256) over tokens: at 256 a dequantized weight feeds twice the
+// so the instruction's M (64) runs over weight columns and its N (32, 48,
+// 64, 128 or 256) over tokens: at 256 a dequantized weight feeds twice the
 // tensor work of 128. (At M ≤ 16 gemm_decode.cu is faster: 23.2–27.8 µs
 // against this kernel's 26.7 at 8192²; bench/RESULTS.md.)
 //
@@ -53,7 +53,7 @@ constexpr int kTiles = kCols / kTileN;
 constexpr int kThreads = 128 * (1 + kConsumerWGs);
 // Stream-K: floats of a CTA's partial slot, kTok / 2 accumulators a consumer thread.
 constexpr int64_t sk_slot_floats(int tok) { return (int64_t)tok / 2 * 128 * kConsumerWGs; }
-// kCtas CTAs per SM: 1, or 2 at 32 and 64 tokens, where one CTA leaves the
+// kCtas CTAs per SM: 1, or 2 at 32 to 64 tokens, where one CTA leaves the
 // tensor pipe idle between a warpgroup's wait and its next stage and
 // 28672-wide weights need 224 CTAs (1.7 waves of one per SM).
 // setmaxnreg: the producer gives its registers to the consumers. At two
@@ -98,7 +98,7 @@ struct Stage {
   static constexpr int kCount = kSmemBudget / kBytes < 12 ? kSmemBudget / kBytes : 12;
   static constexpr int kSmem = kCount * kBytes + 1024 + 3 * kCount * 8;  // + alignment, barriers
   static_assert(kBytes % 1024 == 0 && kCount >= 2, "stages of whole swizzle atoms, at least double-buffered");
-  static_assert(kTok == 32 || kTok == 64 || kTok == 128 || kTok == 256, "tokens per CTA: a wgmma N");
+  static_assert(kTok == 32 || kTok == 48 || kTok == 64 || kTok == 128 || kTok == 256, "tokens per CTA: a wgmma N");
   static_assert(kCount * kBytes >= meet_parts_floats(kTok, kCols) * 4, "the stage buffers hold a cluster meet's partials");
 };
 
@@ -598,7 +598,9 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
 // tokens: half the tensor work of 64 at M ≤ 32, and their x half the
 // bytes; H200, harness, µs, 64 / 32 tokens at M = 32: 28672 × 8192 71.0 /
 // 63.0, 8192 × 28672 70.8 / 64.2, 8192² 26.5 / 24.1, 11008 × 4096 24.3 /
-// 21.8, 4096 × 11008 24.9 / 22.8, 4096² 15.0 / 13.7; the same at M = 24.)
+// 21.8, 4096 × 11008 24.9 / 22.8, 4096² 15.0 / 13.7; the same at M = 24.
+// 48 tokens at M = 33-48, against 64, M = 48: 28672 × 8192 69.5 / 64.4,
+// 8192 × 28672 68.8 / 63.7, 8192² 26.5 / 25.2, 11008 × 4096 24.1 / 22.5.)
 // Above, 128 or 256, whichever pads M less; on a tie 256 (a dequantized
 // weight fragment feeds twice the tensor work) where its CTAs, split K at
 // most two ways, fill 90 % of the SMs, else 128. H200, M = 256, µs for
@@ -608,6 +610,7 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
 // DSMEM).
 int tokens_for(int64_t m, int64_t col_blocks, int sm_count) {
   if (m <= 32) return 32;
+  if (m <= 48) return 48;
   if (m <= 64) return 64;
   if (m <= 128) return 128;
   const int64_t blocks256 = (m + 255) / 256;
@@ -619,6 +622,7 @@ template <typename T, bool ASYM>
 Status run_tokens(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   switch (plan.rows_per_block) {
     case 32: return run<T, ASYM, 32>(p, plan, stream);
+    case 48: return run<T, ASYM, 48>(p, plan, stream);
     case 64: return run<T, ASYM, 64>(p, plan, stream);
     case 128: return run<T, ASYM, 128>(p, plan, stream);
     case 256: return run<T, ASYM, 256>(p, plan, stream);
@@ -643,6 +647,7 @@ int cluster_capacity(int size) {
 }
 int cluster_capacity(int tokens, int ctas, int size) {
   return tokens == 32   ? (ctas == 2 ? cluster_capacity<32, 2>(size) : cluster_capacity<32>(size))
+         : tokens == 48 ? (ctas == 2 ? cluster_capacity<48, 2>(size) : cluster_capacity<48>(size))
          : tokens == 64 ? (ctas == 2 ? cluster_capacity<64, 2>(size) : cluster_capacity<64>(size))
          : tokens == 128 ? cluster_capacity<128>(size)
                          : cluster_capacity<256>(size);
@@ -690,7 +695,7 @@ GemmPlan plan_wgmma(const GemmParams& p) {
   // cost M·N atomics each: at M ≥ 48 splitting 224 column blocks 7 ways
   // took 439 µs against 275 unsplit (28672 × 8192, M = 128), 11008 × 4096
   // 117.6 (split 3) against 75.0 (bench/RESULTS.md).
-  // Two CTAs per SM at 32 and 64 tokens where one per SM would take more
+  // Two CTAs per SM at 32 to 64 tokens where one per SM would take more
   // than a wave (28672-wide weights: 224 column blocks; at 32 tokens, M =
   // 32, 66.8 / 63.0). H200, harness, µs, one /
   // two: 28672 × 8192 M = 64 79.5 / 77.7, M = 48 79.3 / 77.4, asymmetric

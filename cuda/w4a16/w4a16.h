@@ -34,10 +34,10 @@ struct GemmParams {
   int32_t* sk_flags;
   int variant;            // 0: the tuned default; others are experiments the harness times
   int split_override;     // > 0: force the decode kernel's split-K (harness experiments)
-  int tok_override;       // > 0: force the wgmma kernel's tokens per CTA, 32, 64, 128 or 256 (harness experiments)
+  int tok_override;       // > 0: force the wgmma kernel's tokens per CTA, 32, 48, 64, 128 or 256 (harness experiments)
   int ring_override;      // decode kernel's x ring: 1 wherever M ≤ 32, 2 never (harness experiments)
   int pdl_override;       // 2: launch without programmatic dependent launch (harness experiments)
-  int ctas_override;      // wgmma kernel's CTAs per SM at 32 and 64 tokens: 1 or 2 (harness experiments)
+  int ctas_override;      // wgmma kernel's CTAs per SM at 32 to 64 tokens: 1 or 2 (harness experiments)
   int sk_override;        // wgmma kernel's stream-K: 1 wherever it can run, 2 never (harness experiments)
 };
 
@@ -47,12 +47,12 @@ struct GemmPlan {
   bool hopper;            // sm_90, mid-size M: the wgmma kernel (gemm_wgmma.cu)
   bool cluster;           // sm_90: a column block's split-K CTAs meet in a cluster (no scratch)
   bool x_ring;            // decode: x streams through a shared-memory ring (not the whole K range at once)
-  int rows_per_block;     // tiled: 16, 32 or 64; wgmma: 32, 64, 128 or 256; decode: 8, 16, 32 or 64
+  int rows_per_block;     // tiled: 16, 32 or 64; wgmma: 32, 48, 64, 128 or 256; decode: 8, 16, 32 or 64
   int64_t row_blocks;
   int64_t col_blocks;     // of kGemmBlockN columns
   int split_k;            // CTAs sharing one output tile along K
   int chunks_per_split;   // 64-wide K chunks per CTA
-  int ctas_per_sm;        // wgmma: 1, or 2 (32 and 64 tokens)
+  int ctas_per_sm;        // wgmma: 1, or 2 (32 to 64 tokens)
   // wgmma: one wave of `ctas` CTAs shares all tiles' K chunks (stream_k.cuh);
   // workspace_bytes of partials, fresh per launch, and flags in the scratch.
   bool stream_k;
