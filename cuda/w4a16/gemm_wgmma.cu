@@ -1,7 +1,7 @@
 // W4A16 GEMM on Hopper (sm_90a) for M > 16: warpgroup MMA with the weight
 // as the register A operand and the activations as B, i.e. outᵀ = W · xᵀ,
 // so the instruction's M (64) runs over weight columns and its N (32, 48,
-// 64, 128 or 256) over tokens: at 256 a dequantized weight feeds twice the
+// 64, 96, 128 or 256) over tokens: at 256 a dequantized weight feeds twice the
 // tensor work of 128. (At M ≤ 16 gemm_decode.cu is faster: 23.2–27.8 µs
 // against this kernel's 26.7 at 8192²; bench/RESULTS.md.)
 //
@@ -98,7 +98,7 @@ struct Stage {
   static constexpr int kCount = kSmemBudget / kBytes < 12 ? kSmemBudget / kBytes : 12;
   static constexpr int kSmem = kCount * kBytes + 1024 + 3 * kCount * 8;  // + alignment, barriers
   static_assert(kBytes % 1024 == 0 && kCount >= 2, "stages of whole swizzle atoms, at least double-buffered");
-  static_assert(kTok == 32 || kTok == 48 || kTok == 64 || kTok == 128 || kTok == 256, "tokens per CTA: a wgmma N");
+  static_assert(kTok == 32 || kTok == 48 || kTok == 64 || kTok == 96 || kTok == 128 || kTok == 256, "tokens per CTA: a wgmma N");
   static_assert(kCount * kBytes >= meet_parts_floats(kTok, kCols) * 4, "the stage buffers hold a cluster meet's partials");
 };
 
@@ -600,7 +600,10 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
 // 63.0, 8192 × 28672 70.8 / 64.2, 8192² 26.5 / 24.1, 11008 × 4096 24.3 /
 // 21.8, 4096 × 11008 24.9 / 22.8, 4096² 15.0 / 13.7; the same at M = 24.
 // 48 tokens at M = 33-48, against 64, M = 48: 28672 × 8192 69.5 / 64.4,
-// 8192 × 28672 68.8 / 63.7, 8192² 26.5 / 25.2, 11008 × 4096 24.1 / 22.5.)
+// 8192 × 28672 68.8 / 63.7, 8192² 26.5 / 25.2, 11008 × 4096 24.1 / 22.5.
+// 96 at M = 65-96, against 128, M = 96: 28672 × 8192 101.1 / 86.0, 8192²
+// 34.4 / 33.0, 11008 × 4096 31.1 / 28.0, 4096 × 11008 32.4 / 30.9, but
+// 8192 × 28672 94.2 / 96.1.)
 // Above, 128 or 256, whichever pads M less; on a tie 256 (a dequantized
 // weight fragment feeds twice the tensor work) where its CTAs, split K at
 // most two ways, fill 90 % of the SMs, else 128. H200, M = 256, µs for
@@ -612,6 +615,7 @@ int tokens_for(int64_t m, int64_t col_blocks, int sm_count) {
   if (m <= 32) return 32;
   if (m <= 48) return 48;
   if (m <= 64) return 64;
+  if (m <= 96) return 96;
   if (m <= 128) return 128;
   const int64_t blocks256 = (m + 255) / 256;
   if (blocks256 * 256 > (m + 127) / 128 * 128) return 128;
@@ -624,6 +628,7 @@ Status run_tokens(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream
     case 32: return run<T, ASYM, 32>(p, plan, stream);
     case 48: return run<T, ASYM, 48>(p, plan, stream);
     case 64: return run<T, ASYM, 64>(p, plan, stream);
+    case 96: return run<T, ASYM, 96>(p, plan, stream);
     case 128: return run<T, ASYM, 128>(p, plan, stream);
     case 256: return run<T, ASYM, 256>(p, plan, stream);
   }
@@ -649,6 +654,7 @@ int cluster_capacity(int tokens, int ctas, int size) {
   return tokens == 32   ? (ctas == 2 ? cluster_capacity<32, 2>(size) : cluster_capacity<32>(size))
          : tokens == 48 ? (ctas == 2 ? cluster_capacity<48, 2>(size) : cluster_capacity<48>(size))
          : tokens == 64 ? (ctas == 2 ? cluster_capacity<64, 2>(size) : cluster_capacity<64>(size))
+         : tokens == 96 ? cluster_capacity<96>(size)
          : tokens == 128 ? cluster_capacity<128>(size)
                          : cluster_capacity<256>(size);
 }

@@ -19,7 +19,7 @@ __device__ __forceinline__ void park_partial(float* slot, int tid, int threads, 
 }
 template <int kFloats>
 __device__ __forceinline__ void add_partial(const float* slot, int tid, int threads, float (&acc)[kFloats]) {
-  constexpr int kBatch = kFloats / 4 < 8 ? kFloats / 4 : 8;  // loads in flight before their adds
+  constexpr int kBatch = kFloats / 4 % 8 == 0 ? 8 : kFloats / 4 % 4 == 0 ? 4 : 1;  // loads in flight before their adds
   static_assert(kFloats / 4 % kBatch == 0, "whole batches");
 #pragma unroll
   for (int q0 = 0; q0 < kFloats / 4; q0 += kBatch) {
