@@ -1,5 +1,5 @@
 // Hopper (sm_90a) warpgroup MMA: shared-memory descriptors and the
-// m64nNk16 wgmma shapes the attention kernel uses. A warpgroup (4 warps,
+// m64nNk16 wgmma shapes the attention and w4a16 kernels use. A warpgroup (4 warps,
 // the first warp index divisible by 4) issues each instruction together.
 //
 // Operand tiles live in shared memory in the 128-byte swizzle: rows of 64
@@ -139,9 +139,10 @@ struct Mma;
     }                                                                                \
   };
 
-// Decode-sized token counts (rs only): N = NN, NN / 2 accumulators. DREGS
-// names them as operands %0 onwards, AREGS the four A registers after
-// them, then B, the scale-d source and the transpose flag; OUTS binds d[].
+// The w4a16 kernel's other token counts (rs only): N = NN, NN / 2
+// accumulators. DREGS names them as operands %0 onwards, AREGS the four A
+// registers after them, then B, the scale-d source and the transpose flag;
+// OUTS binds d[].
 #define WF_WGMMA_RS_SMALL(T, TY, NN, DREGS, AREGS, BREG, PREG, TREG, ...)                         \
   template <>                                                                                    \
   struct Mma<T, NN> {                                                                            \
@@ -156,22 +157,22 @@ struct Mma;
   };
 #define WF_D16 "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15"
 #define WF_O16 "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15])
-#define WF_D48 "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47"
-#define WF_O48 "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47])
 #define WF_D24 "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23"
 #define WF_O24 "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23])
+#define WF_D48 "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47"
+#define WF_O48 "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47])
 WF_WGMMA_RS_SMALL(__half, "f16", 32, WF_D16, "%16, %17, %18, %19", "%20", "%21", "%22", WF_O16)
 WF_WGMMA_RS_SMALL(__nv_bfloat16, "bf16", 32, WF_D16, "%16, %17, %18, %19", "%20", "%21", "%22", WF_O16)
 WF_WGMMA_RS_SMALL(__half, "f16", 48, WF_D24, "%24, %25, %26, %27", "%28", "%29", "%30", WF_O24)
 WF_WGMMA_RS_SMALL(__nv_bfloat16, "bf16", 48, WF_D24, "%24, %25, %26, %27", "%28", "%29", "%30", WF_O24)
 WF_WGMMA_RS_SMALL(__half, "f16", 96, WF_D48, "%48, %49, %50, %51", "%52", "%53", "%54", WF_O48)
 WF_WGMMA_RS_SMALL(__nv_bfloat16, "bf16", 96, WF_D48, "%48, %49, %50, %51", "%52", "%53", "%54", WF_O48)
-#undef WF_D48
-#undef WF_O48
 #undef WF_D16
 #undef WF_O16
 #undef WF_D24
 #undef WF_O24
+#undef WF_D48
+#undef WF_O48
 #undef WF_WGMMA_RS_SMALL
 
 WF_WGMMA_N64(__half, "f16")

@@ -13,9 +13,10 @@
 //         copy of the block's packed weight chunks (8 tiles × the stage's
 //         chunks; one bulk copy per tile, 8 a stage, was 1-11 % slower:
 //         bench/RESULTS.md), one each of its scales and zero points (one per
-//         group was up to 4 % slower), and tensor-map copies of x[0:kTok, stage's K] into the 128B-swizzled
-//         layout wgmma reads (at 128 tokens thread 32 those of x, see
-//         apart()). A stage's mbarrier completes when all have landed.
+//         group was up to 4 % slower), and tensor-map copies of x[0:kTok,
+//         stage's K] into the 128B-swizzled layout wgmma reads (at 128
+//         tokens thread 32 those of x, see apart()). A stage's mbarrier
+//         completes when all have landed.
 //         Warpgroups 1, 2: consumers, 64 columns each (warp w: the 16-column
 //         tile of the packed layout, exactly its rows of the A fragment).
 //         Per 64-k chunk a warp reads its 512 bytes from shared memory, one
