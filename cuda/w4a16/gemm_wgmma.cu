@@ -1,7 +1,7 @@
 // W4A16 GEMM on Hopper (sm_90a) for M > 16: warpgroup MMA with the weight
 // as the register A operand and the activations as B, i.e. outᵀ = W · xᵀ,
 // so the instruction's M (64) runs over weight columns and its N (32, 48,
-// 64, 96, 128 or 256) over tokens: at 256 a dequantized weight feeds twice the
+// 64, 96, 128, 192 or 256) over tokens: at 256 a dequantized weight feeds twice the
 // tensor work of 128. (At M ≤ 16 gemm_decode.cu is faster: 23.2–27.8 µs
 // against this kernel's 26.7 at 8192²; bench/RESULTS.md.)
 //
@@ -88,7 +88,7 @@ struct Stage {
   // per-channel) three lost (8192² 37.5 / 39.2, 28672 × 8192 119.7 /
   // 125.7).
   // At two CTAs per SM two chunks: four chunks' fragments do not fit 104 registers.
-  static constexpr int kChunks = kCtas == 2 || kTok == 256 ? 2 : kTok == 128 && ASYM && !kApart ? 3 : 4;
+  static constexpr int kChunks = kCtas == 2 || kTok >= 192 ? 2 : kTok == 128 && ASYM && !kApart ? 3 : 4;
   static constexpr int kSmemBudget = Occupancy<kCtas>::kSmemBudget;
   static constexpr int kXBytes = kTok * kChunks * 128;
   static constexpr int kWBytes = kTiles * kChunks * 512;
@@ -99,7 +99,7 @@ struct Stage {
   static constexpr int kCount = kSmemBudget / kBytes < 12 ? kSmemBudget / kBytes : 12;
   static constexpr int kSmem = kCount * kBytes + 1024 + 3 * kCount * 8;  // + alignment, barriers
   static_assert(kBytes % 1024 == 0 && kCount >= 2, "stages of whole swizzle atoms, at least double-buffered");
-  static_assert(kTok == 32 || kTok == 48 || kTok == 64 || kTok == 96 || kTok == 128 || kTok == 256, "tokens per CTA: a wgmma N");
+  static_assert(kTok == 32 || kTok == 48 || kTok == 64 || kTok == 96 || kTok == 128 || kTok == 192 || kTok == 256, "tokens per CTA: a wgmma N");
   static_assert(kCount * kBytes >= meet_parts_floats(kTok, kCols) * 4, "the stage buffers hold a cluster meet's partials");
 };
 
@@ -330,7 +330,7 @@ __global__ void __launch_bounds__(kThreads, kCtas)
     const uint64_t d0_hi = d0 & ~0xffffffffull;
     auto x_desc = [&](int c, int j) {
       const int at = c * kTok * 64 + j * 16;
-      if constexpr (kTok == 256) return d0_hi | (d0_lo + (uint32_t)(at * (int)sizeof(T) / 16));
+      if constexpr (kTok >= 192) return d0_hi | (d0_lo + (uint32_t)(at * (int)sizeof(T) / 16));
       return wgmma::desc(xs + at, 16, 1024);
     };
     wgmma::fence();
@@ -548,7 +548,7 @@ Status launch_kernel(const GemmParams& p, const GemmPlan& plan, cudaStream_t str
 }
 
 // Stream-K is built for the tuned kernels only (V = 0), not the probes.
-template <typename T, bool ASYM, int kTok, int V, bool kTwoSets = kTok == 256, bool kApart = false, int kCtas = 1>
+template <typename T, bool ASYM, int kTok, int V, bool kTwoSets = (kTok >= 192), bool kApart = false, int kCtas = 1>
 Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   if constexpr (V == 0)
     if (plan.stream_k) return launch_kernel<T, ASYM, kTok, V, kTwoSets, kApart, kCtas, true>(p, plan, stream);
@@ -564,7 +564,7 @@ Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
 // asymmetric group 64 28672 × 8192 82.6 / 85.4. 128 tokens: 8192² 37.3 /
 // 39.3 (37.3 / 37.3 with stages' weights and x released apart; with
 // two-chunk stages, five of them, 39.4, and 28672 × 8192 118.9 / 130.1).
-bool two_sets(const GemmParams& p, int tok) { return tok == 256 || (tok <= 64 && (p.group_size == 0 || p.group_size >= 128)); }
+bool two_sets(const GemmParams& p, int tok) { return tok >= 192 || (tok <= 64 && (p.group_size == 0 || p.group_size >= 128)); }
 // Weights and x released apart at 128 tokens (two stages, so the weights of
 // stage i + 2 could not be requested before stage i's wgmmas completed).
 // H200, µs, together / apart, group 128: 8192² 37.1 / 36.4, 28672 × 8192
@@ -604,7 +604,10 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
 // 8192 × 28672 68.8 / 63.7, 8192² 26.5 / 25.2, 11008 × 4096 24.1 / 22.5.
 // 96 at M = 65-96, against 128, M = 96: 28672 × 8192 101.1 / 86.0, 8192²
 // 34.4 / 33.0, 11008 × 4096 31.1 / 28.0, 4096 × 11008 32.4 / 30.9, but
-// 8192 × 28672 94.2 / 96.1.)
+// 8192 × 28672 94.2 / 96.1. 192 at M = 129-192, against the 256 or 128
+// chosen below, M = 192: 28672 × 8192 174.8 / 131.9, 8192 × 28672 160.5 /
+// 132.0, 8192² 53.9 / 45.3, 11008 × 4096 49.0 / 37.2, 4096 × 11008 (128)
+// 47.1 / 41.8, 4096² (128) 24.4 / 24.6.)
 // Above, 128 or 256, whichever pads M less; on a tie 256 (a dequantized
 // weight fragment feeds twice the tensor work) where its CTAs, split K at
 // most two ways, fill 90 % of the SMs, else 128. H200, M = 256, µs for
@@ -618,6 +621,7 @@ int tokens_for(int64_t m, int64_t col_blocks, int sm_count) {
   if (m <= 64) return 64;
   if (m <= 96) return 96;
   if (m <= 128) return 128;
+  if (m <= 192) return 192;
   const int64_t blocks256 = (m + 255) / 256;
   if (blocks256 * 256 > (m + 127) / 128 * 128) return 128;
   return 20 * col_blocks * blocks256 >= 9 * (int64_t)sm_count ? 256 : 128;
@@ -631,6 +635,7 @@ Status run_tokens(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream
     case 64: return run<T, ASYM, 64>(p, plan, stream);
     case 96: return run<T, ASYM, 96>(p, plan, stream);
     case 128: return run<T, ASYM, 128>(p, plan, stream);
+    case 192: return run<T, ASYM, 192>(p, plan, stream);
     case 256: return run<T, ASYM, 256>(p, plan, stream);
   }
   return Status::fail(Code::InvalidArgument, "w4a16 wgmma: 32, 64, 128 or 256 rows per CTA");
@@ -644,8 +649,8 @@ int cluster_capacity(int size) {
   static std::atomic<int> cache[9];  // capacity + 1; 0: not asked yet
   if (const int v = cache[size].load(std::memory_order_relaxed)) return v - 1;
   // Every instance has this one's resources.
-  auto kernel = wgmma_kernel<__half, false, kTok, 0, kTok == 256, false, kCtas, false>;
-  const int n = allow_max_smem<wgmma_kernel<__half, false, kTok, 0, kTok == 256, false, kCtas, false>>().ok()
+  auto kernel = wgmma_kernel<__half, false, kTok, 0, (kTok >= 192), false, kCtas, false>;
+  const int n = allow_max_smem<wgmma_kernel<__half, false, kTok, 0, (kTok >= 192), false, kCtas, false>>().ok()
                     ? max_active_clusters(kernel, dim3(kThreads), Stage<kTok, false, false, kCtas>::kSmem, dim3(1, size, 1))
                     : 0;
   cache[size].store(n + 1, std::memory_order_relaxed);
@@ -657,6 +662,7 @@ int cluster_capacity(int tokens, int ctas, int size) {
          : tokens == 64 ? (ctas == 2 ? cluster_capacity<64, 2>(size) : cluster_capacity<64>(size))
          : tokens == 96 ? cluster_capacity<96>(size)
          : tokens == 128 ? cluster_capacity<128>(size)
+         : tokens == 192 ? cluster_capacity<192>(size)
                          : cluster_capacity<256>(size);
 }
 

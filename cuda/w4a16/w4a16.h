@@ -34,7 +34,7 @@ struct GemmParams {
   int32_t* sk_flags;
   int variant;            // 0: the tuned default; others are experiments the harness times
   int split_override;     // > 0: force the decode kernel's split-K (harness experiments)
-  int tok_override;       // > 0: force the wgmma kernel's tokens per CTA, 32, 48, 64, 96, 128 or 256 (harness experiments)
+  int tok_override;       // > 0: force the wgmma kernel's tokens per CTA, 32, 48, 64, 96, 128, 192 or 256 (harness experiments)
   int ring_override;      // decode kernel's x ring: 1 wherever M ≤ 32, 2 never (harness experiments)
   int pdl_override;       // 2: launch without programmatic dependent launch (harness experiments)
   int ctas_override;      // wgmma kernel's CTAs per SM at 32 to 64 tokens: 1 or 2 (harness experiments)
@@ -47,7 +47,7 @@ struct GemmPlan {
   bool hopper;            // sm_90, mid-size M: the wgmma kernel (gemm_wgmma.cu)
   bool cluster;           // sm_90: a column block's split-K CTAs meet in a cluster (no scratch)
   bool x_ring;            // decode: x streams through a shared-memory ring (not the whole K range at once)
-  int rows_per_block;     // tiled: 16, 32 or 64; wgmma: 32, 48, 64, 96, 128 or 256; decode: 8, 16, 32 or 64
+  int rows_per_block;     // tiled: 16, 32 or 64; wgmma: 32, 48, 64, 96, 128, 192 or 256; decode: 8, 16, 32 or 64
   int64_t row_blocks;
   int64_t col_blocks;     // of kGemmBlockN columns
   int split_k;            // CTAs sharing one output tile along K

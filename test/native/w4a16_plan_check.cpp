@@ -6,7 +6,7 @@
 //   - a plan that meets K splits through the scratch (split_k > 1, no
 //     cluster) has M ≤ kWgmmaMaxRows and one row block on the Hopper kernel,
 //     and its sums fit gemm_scratch_bytes(M, N_pad);
-//   - the wgmma kernel gets 32, 48, 64, 96, 128 or 256 tokens per CTA;
+//   - the wgmma kernel gets 32, 48, 64, 96, 128, 192 or 256 tokens per CTA;
 //   - a stream-K plan is one wave within its flags, every share at least
 //     two stages, a partial slot per CTA; and its walk (shares.h, the
 //     kernel's own code) covers every (tile, K chunk) unit once, parks at
@@ -87,7 +87,7 @@ int main() {
               if (g.col_blocks * cols < p.n_pad) fail("columns not covered", p, g);
               if ((long long)g.split_k * g.chunks_per_split < kc) fail("K not covered", p, g);
               if ((long long)(g.split_k - 1) * g.chunks_per_split >= kc) fail("empty K split", p, g);
-              if (g.hopper && g.rows_per_block != 32 && g.rows_per_block != 48 && g.rows_per_block != 64 && g.rows_per_block != 96 && g.rows_per_block != 128 && g.rows_per_block != 256)
+              if (g.hopper && g.rows_per_block != 32 && g.rows_per_block != 48 && g.rows_per_block != 64 && g.rows_per_block != 96 && g.rows_per_block != 192 && g.rows_per_block != 128 && g.rows_per_block != 256)
                 fail("tokens per CTA", p, g);
               const bool scratch_meet = g.split_k > 1 && !g.cluster && (g.hopper || g.decode);
               if (scratch_meet && g.hopper && (m > kWgmmaMaxRows || g.row_blocks > 1)) fail("scratch meet past its rows", p, g);
