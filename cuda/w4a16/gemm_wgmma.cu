@@ -79,8 +79,10 @@ struct Stage {
   // Four chunks per stage: a stage's barriers and waits cover 16 wgmmas
   // (8192², M = 64: 33.2 → 28.9 µs; M = 128: 41.3 → 38.5, though only two
   // such stages fit; six chunks at 64 tokens: 30.7).
-  // At 256 tokens two: four chunks' A fragments (64 registers) beside 128
-  // accumulators do not fit the consumers' 224, and x takes 64 KB a chunk pair.
+  // At 192 and 256 tokens two: four chunks' A fragments (64 registers)
+  // beside 96 or 128 accumulators do not fit the consumers' 224 (with two
+  // fragment sets), and x takes 48 or 64 KB a chunk pair. At 32, 48 and
+  // 96 tokens four, as at 64 and 128.
   // At 128 tokens, asymmetric weights released whole (groups of 32 and 64,
   // see apart()) three, so that three stages fit: H200, µs, four / three,
   // group 32 28672 × 8192 M = 96 129.2 / 123.5, group 64 11008 × 4096 M =
@@ -556,7 +558,8 @@ Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
 }
 
 // Two fragment sets where they measured faster than one. H200, µs, one /
-// two: 256 tokens, 28672 × 8192 213.6 / 204.7. 64 tokens, group 128:
+// two: 256 tokens, 28672 × 8192 213.6 / 204.7 (192 tokens, like 256, take
+// two-chunk stages and two sets). 32 to 64 tokens, measured at 64, group 128:
 // 8192² 27.5 / 26.6 (asymmetric 28.4 / 27.3), 8192 × 28672 73.4 / 69.3
 // (72.9 / 71.8), 11008 × 4096 26.0 / 24.7 (26.1 / 25.2), 28672 × 8192
 // 80.4 / 79.9; but smaller groups, whose scales change within a stage, lost:
