@@ -13,7 +13,9 @@
 //     most one piece per CTA, walks a CTA's finishing piece last, and has
 //     every parked piece added by exactly one finisher, the one holding
 //     that tile's last chunk;
-//   - the decode kernel's x (whole K range or ring) fits shared memory.
+//   - the decode kernel's x (whole K range or ring) fits shared memory;
+//   - on a 132-SM Hopper GPU, given shapes get stream-K (or not) and given
+//     M get the tokens per CTA that measured fastest.
 #include <cstdio>
 #include <initializer_list>
 #include <vector>
@@ -148,6 +150,26 @@ int main() {
     const GemmPlan g = plan_gemm(p);
     ++checked;
     if (g.stream_k != c.stream_k) fail(c.stream_k ? "expected stream-K" : "unexpected stream-K", p, g);
+  }
+  // Tokens per CTA on a 132-SM Hopper GPU: the decode kernel up to M = 16,
+  // then the smallest wgmma N that covers M up to 192 (measured faster than
+  // the next power of two, bench/RESULTS.md), 256 at M = 256 on wide weights.
+  struct Tokens {
+    long long m;
+    int tokens;
+  };
+  for (const Tokens& c : {Tokens{16, 0}, Tokens{17, 32}, Tokens{32, 32}, Tokens{40, 48}, Tokens{64, 64}, Tokens{65, 96},
+                          Tokens{128, 128}, Tokens{150, 192}, Tokens{192, 192}, Tokens{256, 256}}) {
+    GemmParams p{};
+    p.m = c.m, p.n = 28672, p.k = 8192;
+    p.n_pad = padded_n(p.n);
+    p.k_pad = padded_k(p.k, 128);
+    p.group_size = 128;
+    p.sm_count = 132;
+    p.arch = 90;
+    const GemmPlan g = plan_gemm(p);
+    ++checked;
+    if (c.tokens == 0 ? !g.decode : (!g.hopper || g.rows_per_block != c.tokens)) fail("tokens per CTA", p, g);
   }
   std::printf("checked %d plans, %d failed\n", checked, bad);
   return bad ? 1 : 0;
