@@ -112,6 +112,13 @@ struct Stage {
 // copies alone, 28672 × 8192, M = 17 / 33 / 64: 71.6 / 62.9 / 45.1 µs).
 __host__ __device__ constexpr int x_box_rows(int64_t m, int tok) { return m < tok ? (int)((m + 7) / 8 * 8) : tok; }
 
+// Groups of scales (and zero points) a stage of `chunks` K chunks can
+// touch: the rows of their tensor-map box. A stage starts on any chunk, so
+// at group 128 four chunks can touch three groups; per-channel (0) one.
+__host__ __device__ constexpr int stage_groups(int group_size, int chunks) {
+  return group_size == 0 ? 1 : group_size <= 64 ? chunks * 64 / group_size : (chunks * 64 + group_size - 1) / group_size + 1;
+}
+
 // GemmParams::variant 1 and 2 are probes for the harness (wrong results):
 // 1 the same copies with no math, the memory ceiling of this pipeline; 2 the
 // consumers' wgmmas alone, no copies and no dequantization; 3 (right
@@ -128,7 +135,7 @@ __host__ __device__ constexpr int x_box_rows(int64_t m, int tok) { return m < to
 // tokens where it ran once).
 template <typename T, bool ASYM, int kTok, int V, bool kTwoSets, bool kApart, int kCtas, bool kSK>
 __global__ void __launch_bounds__(kThreads, kCtas)
-    wgmma_kernel(const GemmParams p, const GemmPlan plan, int group_shift, int s_rows, const __grid_constant__ CUtensorMap x_map,
+    wgmma_kernel(const GemmParams p, const GemmPlan plan, int group_shift, const __grid_constant__ CUtensorMap x_map,
                  const __grid_constant__ CUtensorMap w_map, const __grid_constant__ CUtensorMap s_map,
                  const __grid_constant__ CUtensorMap z_map) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -189,8 +196,8 @@ __global__ void __launch_bounds__(kThreads, kCtas)
 
   if (tid < 128) {
     // Producer: one thread issues every copy of a stage to the copy engine
-    // (bulk copies of the packed weight chunks, scales and zero points; a
-    // tensor-map copy of each x slab, swizzled on the way) and the stage's
+    // (tensor-map copies of the packed weight chunks, scales and zero points,
+    // and of each x slab, swizzled on the way) and the stage's
     // mbarrier completes when all bytes have landed. It runs up to kCount
     // stages ahead, held back only by buffers the consumers have not freed.
     // (kApart: thread 0 the weights, thread 32 x, each held back by its part.)
@@ -209,7 +216,7 @@ __global__ void __launch_bounds__(kThreads, kCtas)
     // Boxes are whole: the weights' chunks past the stage's end, tiles past
     // N and groups past the stage's last arrive too (zeros past the arrays).
     constexpr uint32_t kWBox = kTiles * S::kChunks * 512;
-    const uint32_t w_bytes = kWBox + s_rows * kTiles * 32 * (ASYM ? 2 : 1);
+    const uint32_t w_bytes = kWBox + stage_groups(p.group_size, S::kChunks) * kTiles * 32 * (ASYM ? 2 : 1);
     auto copy_w = [&](int buf, const Segment& seg, const StageRef& r) {
       const int nt0 = (int)(col_of(seg) * kTiles);  // (recomputed per stage: cheaper than registers held)
       mbarrier::tensor_copy_3d(w_of(buf), &w_map, 0, r.kc, nt0, full + buf, policy);
@@ -517,11 +524,9 @@ Status launch_kernel(const GemmParams& p, const GemmPlan& plan, cudaStream_t str
   constexpr int kChunks = Stage<kTok, ASYM, kApart, kCtas>::kChunks;
   if (Status st = tensor_map_3d_u32(&w_map, p.w, 128, p.k_pad / 64, p.n_pad / kTileN, 128, kChunks, kTiles); !st.ok()) return st;
   // Scales (and zero points) as [groups][N_pad], in boxes of the column
-  // block × as many groups as a stage can touch (a stage starts on any
-  // chunk: at group 128 four chunks can touch three groups).
-  const int gs = p.group_size;
-  const int s_rows = gs == 0 ? 1 : gs <= 64 ? kChunks * 64 / gs : (kChunks * 64 + gs - 1) / gs + 1;
-  const int64_t groups = gs > 0 ? p.k_pad / gs : 1;
+  // block × the groups a stage can touch.
+  const int s_rows = stage_groups(p.group_size, kChunks);
+  const int64_t groups = p.group_size > 0 ? p.k_pad / p.group_size : 1;
   if (s_rows > Stage<kTok, ASYM, kApart, kCtas>::kMaxGroups) return Status::fail(Code::InvalidArgument, "w4a16 wgmma: group size");
   CUtensorMap s_map{}, z_map{};
   if (Status st = tensor_map_2d_u16(&s_map, p.scales, groups, p.n_pad, s_rows, kTiles * kTileN); !st.ok()) return st;
@@ -529,13 +534,13 @@ Status launch_kernel(const GemmParams& p, const GemmPlan& plan, cudaStream_t str
     if (Status st = tensor_map_2d_u16(&z_map, p.zeros, groups, p.n_pad, s_rows, kTiles * kTileN); !st.ok()) return st;
   const bool pdl = use_pdl(p);
   if constexpr (kSK) {
-    launch_plain(kernel, dim3((unsigned)plan.ctas), dim3(kThreads), kSmem, stream, pdl, p, plan, shift, s_rows, x_map, w_map, s_map, z_map);
+    launch_plain(kernel, dim3((unsigned)plan.ctas), dim3(kThreads), kSmem, stream, pdl, p, plan, shift, x_map, w_map, s_map, z_map);
     return check_launch("w4a16 wgmma gemm (stream-K)");
   }
   const dim3 grid((unsigned)plan.col_blocks, (unsigned)plan.split_k, (unsigned)plan.row_blocks);
   // The K splits of a column block (along y) form one cluster; where the GPU
   // cannot place it they meet through the scratch instead.
-  if (plan.cluster && launch_in_clusters(kernel, grid, dim3(kThreads), kSmem, stream, dim3(1, grid.y, 1), pdl, p, plan, shift, s_rows, x_map, w_map, s_map, z_map))
+  if (plan.cluster && launch_in_clusters(kernel, grid, dim3(kThreads), kSmem, stream, dim3(1, grid.y, 1), pdl, p, plan, shift, x_map, w_map, s_map, z_map))
     return check_launch("w4a16 wgmma gemm");
   GemmPlan flat = plan;
   flat.cluster = false;
@@ -545,7 +550,7 @@ Status launch_kernel(const GemmParams& p, const GemmPlan& plan, cudaStream_t str
     flat.split_k = 1, flat.chunks_per_split = (int)(p.k_pad / 64);
     flat_grid.y = 1;
   }
-  launch_plain(kernel, flat_grid, dim3(kThreads), kSmem, stream, pdl, p, flat, shift, s_rows, x_map, w_map, s_map, z_map);
+  launch_plain(kernel, flat_grid, dim3(kThreads), kSmem, stream, pdl, p, flat, shift, x_map, w_map, s_map, z_map);
   return check_launch("w4a16 wgmma gemm");
 }
 
