@@ -281,8 +281,9 @@ describeGpu('gemmW4A16 against a float64 reference', () => {
     expect(await qw.dequantize().toArray()).toEqual(ref);
     for (const m of [1, 5, 64]) {
       const x = tensor(hostRandn(m * k, m), { shape: [m, k], dtype: 'float16' });
-      const e = errors(await gemmW4A16(x, qw).toArray(), reference(await x.toArray(), ref, m, n, k));
-      expect(e.rel, `act-order M=${m}`).toBeLessThan(1e-3);
+      const r = reference(await x.toArray(), ref, m, n, k);
+      expect(errors(await gemmW4A16(x, qw).toArray(), r).rel, `act-order M=${m}`).toBeLessThan(1e-3);
+      expect(errors(await gemmW4A16(x, qw, { dense: true }).toArray(), r).rel, `act-order, dense, M=${m}`).toBeLessThan(1e-3);
     }
 
     const packN = (get: (row: number, j: number) => number, rows: number) => {
@@ -310,6 +311,7 @@ describeGpu('gemmW4A16 against a float64 reference', () => {
     expect(code(() => gemmW4A16(x, qw, { bias: x32 }))).toBe('ERR_SHAPE');
     expect(code(() => gemmW4A16(x, qw, { bias: xb }))).toBe('ERR_DTYPE');
     expect(code(() => gemmW4A16(x, {} as never))).toBe('ERR_INVALID_ARGUMENT');
+    expect(code(() => gemmW4A16(x, qw, { dense: 'yes' as never }))).toBe('ERR_INVALID_ARGUMENT');
     expect(code(() => quantizeW4(tensor([1, 2, 3, 4], { shape: [1, 4], dtype: 'float16' })))).toBe('ERR_SHAPE'); // K % 8
     expect(code(() => quantizeW4(x, { groupSize: 96 }))).toBe('ERR_SHAPE');
     expect(code(() => quantizeW4(tensor([1, 2], { shape: [2], dtype: 'int32' })))).toBe('ERR_DTYPE');
@@ -318,5 +320,48 @@ describeGpu('gemmW4A16 against a float64 reference', () => {
     x.dispose();
     const qw2 = quantizeW4(tensor(hostRandn(64 * 64, 1), { shape: [64, 64], dtype: 'float16' }));
     expect(code(() => gemmW4A16(x, qw2))).toBe('ERR_DISPOSED');
+  });
+});
+
+describeGpu('gemmW4A16 on cuBLASLt over the dequantized weight (options.dense)', () => {
+  it('dense: true matches the float64 reference: dtypes, groups, asymmetric, bias, batched x', async () => {
+    const cases: [ScaleDType, number, boolean, number, number, number][] = [
+      ['float16', 128, true, 1, 256, 512], ['float16', 32, false, 37, 200, 328], ['bfloat16', 64, false, 130, 136, 192], ['bfloat16', -1, true, 7, 64, 264],
+    ];
+    for (const [dtype, groupSize, symmetric, m, n, k] of cases) {
+      const qw = quantizeW4(tensor(hostRandn(n * k, m + n, 0.05), { shape: [n, k], dtype }), { groupSize, symmetric });
+      const x = tensor(hostRandn(m * k, m), { shape: [1, m, k], dtype });
+      const b = tensor(hostRandn(n, n), { shape: [n], dtype });
+      const out = empty([1, m, n], dtype);
+      fillBytes(out, 0xff); // NaN: any element missed fails the check
+      expect(gemmW4A16(x, qw, { out, bias: b, dense: true })).toBe(out);
+      const w = qw.dequantize();
+      const e = errors(await out.toArray(), reference(await x.toArray(), await w.toArray(), m, n, k, await b.toArray()));
+      expect(e.rel, `${dtype} g${groupSize} ${symmetric ? 'sym' : 'asym'} M=${m}`).toBeLessThan(TOL[dtype]);
+      for (const t of [x, b, out, w]) t.dispose();
+      qw.dispose();
+    }
+  });
+
+  it("'auto' takes cuBLASLt at prefill sizes and agrees with the INT4 kernel", async () => {
+    const m = 4096, n = 4096, k = 4096;
+    const qw = quantizeW4(tensor(hostRandn(n * k, 5, 0.05), { shape: [n, k], dtype: 'float16' }), { groupSize: 128 });
+    const x = tensor(hostRandn(m * k, 6), { shape: [m, k], dtype: 'float16' });
+    const auto = gemmW4A16(x, qw);
+    const dense = gemmW4A16(x, qw, { dense: true });
+    const int4 = gemmW4A16(x, qw, { dense: false });
+    const [a, d, i4] = [await auto.toArray(), await dense.toArray(), await int4.toArray()];
+    // (errors(), not toEqual: a failing toEqual's diff of 16M elements runs the worker out of memory)
+    expect(errors(a, d).rel).toBeLessThan(1e-5);
+    expect(errors(a, i4).rel).toBeLessThan(1e-3);
+    // Rows 0, 1234 and 4095 against float64.
+    const rows = [0, 1234, 4095], xs = await x.toArray(), ws = await qw.dequantize().toArray();
+    const xr = new Float32Array(rows.length * k);
+    rows.forEach((r, j) => xr.set(xs.subarray(r * k, (r + 1) * k), j * k));
+    const got = new Float32Array(rows.length * n);
+    rows.forEach((r, j) => got.set(a.subarray(r * n, (r + 1) * n), j * n));
+    expect(errors(got, reference(xr, ws, rows.length, n, k)).rel).toBeLessThan(1e-3);
+    for (const t of [x, auto, dense, int4]) t.dispose();
+    qw.dispose();
   });
 });
