@@ -171,6 +171,27 @@ int main() {
     ++checked;
     if (c.tokens == 0 ? !g.decode : (!g.hopper || g.rows_per_block != c.tokens)) fail("tokens per CTA", p, g);
   }
+  // N ≤ 4096 at M = 65-128: two row blocks of half the tokens where their K
+  // splits meet in clusters, else (as here: no GPU, no clusters) one row
+  // block of the full count.
+  struct NarrowTokens {
+    long long m, n, k;
+    int tokens;
+  };
+  for (const NarrowTokens& c : {NarrowTokens{96, 4096, 4096, 48}, NarrowTokens{128, 4096, 4096, 64}, NarrowTokens{100, 4096, 11008, 64},
+                                NarrowTokens{128, 8192, 8192, 128}, NarrowTokens{96, 5120, 5120, 96}, NarrowTokens{64, 4096, 4096, 64}}) {
+    GemmParams p{};
+    p.m = c.m, p.n = c.n, p.k = c.k;
+    p.n_pad = padded_n(p.n);
+    p.k_pad = padded_k(p.k, 128);
+    p.group_size = 128;
+    p.sm_count = 132;
+    p.arch = 90;
+    const GemmPlan g = plan_gemm(p);
+    ++checked;
+    const int want = g.cluster || c.m <= 64 ? c.tokens : c.m <= 96 ? 96 : 128;
+    if (!g.hopper || g.rows_per_block != want) fail("tokens per CTA (narrow weights)", p, g);
+  }
   std::printf("checked %d plans, %d failed\n", checked, bad);
   return bad ? 1 : 0;
 }
