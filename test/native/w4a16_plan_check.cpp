@@ -129,6 +129,17 @@ int main() {
             std::printf("FAIL %s: tiles=%d kc=%d ctas=%d\n", why, tiles, kc, g);
           }
         }
+  // An M × N × K GEMM with groups of gs on a 132-SM Hopper GPU.
+  auto hopper = [](long long m, long long n, long long k, int gs) {
+    GemmParams p{};
+    p.m = m, p.n = n, p.k = k;
+    p.n_pad = padded_n(n);
+    p.k_pad = padded_k(k, gs);
+    p.group_size = gs;
+    p.sm_count = 132;
+    p.arch = 90;
+    return p;
+  };
   // The GPU tests' stream-K shapes (test/w4a16.test.ts) get stream-K on a
   // 132-SM Hopper GPU, and 4096² at M = 128 (where it measured slower) not.
   struct Pick {
@@ -140,13 +151,7 @@ int main() {
                         Pick{64, 17408, 2560, 64, true}, Pick{49, 17408, 2560, 64, true}, Pick{32, 17408, 2560, 64, true},
                         Pick{17, 17408, 2560, 64, true}, Pick{128, 28672, 8192, 128, true},
                         Pick{128, 4096, 4096, 128, false}, Pick{64, 8192, 8192, 128, false}}) {
-    GemmParams p{};
-    p.m = c.m, p.n = c.n, p.k = c.k;
-    p.n_pad = padded_n(c.n);
-    p.k_pad = padded_k(c.k, c.gs);
-    p.group_size = c.gs;
-    p.sm_count = 132;
-    p.arch = 90;
+    const GemmParams p = hopper(c.m, c.n, c.k, c.gs);
     const GemmPlan g = plan_gemm(p);
     ++checked;
     if (g.stream_k != c.stream_k) fail(c.stream_k ? "expected stream-K" : "unexpected stream-K", p, g);
@@ -154,43 +159,22 @@ int main() {
   // Tokens per CTA on a 132-SM Hopper GPU: the decode kernel up to M = 16,
   // then the smallest wgmma N that covers M up to 192 (measured faster than
   // the next power of two, bench/RESULTS.md), 256 at M = 256 on wide weights.
-  struct Tokens {
-    long long m;
-    int tokens;
-  };
-  for (const Tokens& c : {Tokens{16, 0}, Tokens{17, 32}, Tokens{32, 32}, Tokens{40, 48}, Tokens{64, 64}, Tokens{65, 96},
-                          Tokens{128, 128}, Tokens{150, 192}, Tokens{192, 192}, Tokens{256, 256}}) {
-    GemmParams p{};
-    p.m = c.m, p.n = 28672, p.k = 8192;
-    p.n_pad = padded_n(p.n);
-    p.k_pad = padded_k(p.k, 128);
-    p.group_size = 128;
-    p.sm_count = 132;
-    p.arch = 90;
-    const GemmPlan g = plan_gemm(p);
-    ++checked;
-    if (c.tokens == 0 ? !g.decode : (!g.hopper || g.rows_per_block != c.tokens)) fail("tokens per CTA", p, g);
-  }
   // N ≤ 4096 at M = 65-128: two row blocks of half the tokens where their K
   // splits meet in clusters, else (as here: no GPU, no clusters) one row
   // block of the full count.
-  struct NarrowTokens {
+  struct Tokens {
     long long m, n, k;
     int tokens;
   };
-  for (const NarrowTokens& c : {NarrowTokens{96, 4096, 4096, 48}, NarrowTokens{128, 4096, 4096, 64}, NarrowTokens{100, 4096, 11008, 64},
-                                NarrowTokens{128, 8192, 8192, 128}, NarrowTokens{96, 5120, 5120, 96}, NarrowTokens{64, 4096, 4096, 64}}) {
-    GemmParams p{};
-    p.m = c.m, p.n = c.n, p.k = c.k;
-    p.n_pad = padded_n(p.n);
-    p.k_pad = padded_k(p.k, 128);
-    p.group_size = 128;
-    p.sm_count = 132;
-    p.arch = 90;
+  for (const Tokens& c : {Tokens{16, 28672, 8192, 0}, Tokens{17, 28672, 8192, 32}, Tokens{32, 28672, 8192, 32}, Tokens{40, 28672, 8192, 48},
+                          Tokens{64, 28672, 8192, 64}, Tokens{65, 28672, 8192, 96}, Tokens{128, 28672, 8192, 128}, Tokens{150, 28672, 8192, 192},
+                          Tokens{192, 28672, 8192, 192}, Tokens{256, 28672, 8192, 256}, Tokens{96, 4096, 4096, 48}, Tokens{128, 4096, 4096, 64},
+                          Tokens{100, 4096, 11008, 64}, Tokens{128, 8192, 8192, 128}, Tokens{96, 5120, 5120, 96}, Tokens{64, 4096, 4096, 64}}) {
+    const GemmParams p = hopper(c.m, c.n, c.k, 128);
     const GemmPlan g = plan_gemm(p);
     ++checked;
-    const int want = g.cluster || c.m <= 64 ? c.tokens : c.m <= 96 ? 96 : 128;
-    if (!g.hopper || g.rows_per_block != want) fail("tokens per CTA (narrow weights)", p, g);
+    const int want = c.tokens == 0 || c.tokens >= c.m || g.cluster ? c.tokens : c.m <= 96 ? 96 : 128;
+    if (want == 0 ? !g.decode : (!g.hopper || g.rows_per_block != want)) fail("tokens per CTA", p, g);
   }
   std::printf("checked %d plans, %d failed\n", checked, bad);
   return bad ? 1 : 0;
