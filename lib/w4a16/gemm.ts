@@ -1,7 +1,7 @@
 /**
  * gemmW4A16: out[..., N] = x[..., K] · dequant(W)ᵀ (+ bias), float32
  * accumulation, on the INT4 kernel (cuda/w4a16/gemm.cu), or at prefill
- * sizes on cuBLASLt over a temporary dequantized weight (denseWins).
+ * sizes on cuBLASLt over a temporary dequantized weight (dense.ts).
  */
 import { native } from '../binding.js';
 import { DTYPES } from '../dtype.js';
@@ -10,6 +10,7 @@ import { empty, expectTensor, expectVector, outputTensor, Tensor } from '../tens
 import { WarpforgeError } from '../errors.js';
 import { expect, worded } from '../validate.js';
 import type { NativeStream } from '../native.js';
+import { denseGemm, denseWins, hasCublasLt } from './dense.js';
 import { QuantizedWeight } from './qweight.js';
 import { gemmScratchBytes, LAYOUT, LAYOUT_VERSION } from './layout.js';
 
@@ -43,48 +44,6 @@ export interface GemmW4A16Options {
    * (ERR_LIBRARY_MISSING when cuBLASLt is missing). false: never.
    */
   dense?: boolean | 'auto';
-}
-
-// Dequantize + cuBLASLt from this many rows on: H200, µs, INT4 kernel /
-// dequantize + cuBLASLt (fp16, group 128), M = 4096: 28672 × 8192 3140 /
-// 2802, 8192 × 28672 3031 / 2950, 8192² 795 / 755, 11008 × 4096 612 / 537,
-// 4096 × 11008 520 / 504, 4096² 206 / 192; at M = 2048 it won on 28672 ×
-// 8192 only (1497 / 1403) and lost on 8192² (379 / 405). The dequantize
-// pass costs about N·K·2.5 bytes at copy speed, the GEMM grows with M.
-const DENSE_MIN_ROWS = 4096;
-const DENSE_MIN_WEIGHT = 4096 * 4096;
-
-let cublasLtLoaded: boolean | undefined;
-function hasCublasLt(): boolean {
-  cublasLtLoaded ??= native().cublasLtInfo().loaded;
-  return cublasLtLoaded;
-}
-
-function denseWins(m: number, qw: QuantizedWeight): boolean {
-  return m >= DENSE_MIN_ROWS && qw.n * qw.k >= DENSE_MIN_WEIGHT && hasCublasLt();
-}
-
-/**
- * out = x · dequant(W)ᵀ (+ bias) on cuBLASLt. Returns false, having written
- * nothing, when `optional` and the temporary weight does not fit.
- */
-function denseGemm(x: Tensor, qw: QuantizedWeight, out: Tensor, m: number, bias: Tensor | undefined,
-  stream: Stream | undefined, optional: boolean): boolean {
-  let w: Tensor;
-  try {
-    w = qw.dequantize({ stream });
-  } catch (e) {
-    if (optional && e instanceof WarpforgeError && e.code === 'ERR_OUT_OF_MEMORY') return false;
-    throw e;
-  }
-  try {
-    // Flat buffers: x and out as [M, K] and [M, N] whatever their leading dimensions.
-    native().matmul(x.buffer, w.buffer, out.buffer, m, qw.n, qw.k, true, DTYPES[qw.dtype].id,
-      streamFor(stream, qw.device), bias?.buffer ?? null, 1, 1);
-  } finally {
-    w.dispose();
-  }
-  return true;
 }
 
 export function gemmW4A16(x: Tensor, qw: QuantizedWeight, opts: GemmW4A16Options = {}): Tensor {
