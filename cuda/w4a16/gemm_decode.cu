@@ -91,8 +91,10 @@ inline int decode_smem_bytes(int64_t m, int chunks_per_split, int mt, bool x_rin
 // packed word holds exactly its A fragment, and at M ≤ 8 one mma per 16×16
 // weight block does the work that two (x as A, 16 rows of which 15 are
 // padding) did before: half the tensor work and half the accumulators.
-template <typename T, bool ASYM, int MT, int V, bool XR>
+// R1: M = 1, x staged in its fragments' order (stage_one_row below).
+template <typename T, bool ASYM, int MT, int V, bool XR, bool R1 = false>
 __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const GemmParams p, const GemmPlan plan, int group_shift) {
+  static_assert(!R1 || (MT == 1 && !XR), "the one-row order is for M = 1 with x staged whole");
   using N = Num<T>;
   using T2 = typename N::T2;
   extern __shared__ __align__(16) uint8_t smem[];
@@ -133,7 +135,29 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
   // (Pieces that complete on their own mbarriers, so that a warp starts once
   // the first has landed, were slower at every shape measured: M = 16,
   // 8192², 32.2 µs against 30.4.)
+  // M = 1 (R1): x in the order its B fragments take it, so that one
+  // 16-byte load per thread, the same for the 8 lanes of a column (a
+  // broadcast: one shared-memory wavefront, not ldmatrix's four), feeds two
+  // k16 steps. Each 64-byte block of 32 values is a 4 × 4 transpose of its
+  // 32-bit words: thread t's 16 bytes are words t, t + 4, t + 8, t + 12.
+  // (A run-time branch in this kernel instead cost M = 2-8 1-2 %.)
+  auto stage_one_row = [&]() {
+    const int blocks = (kc1 - kc0) * 2;
+    for (int i = tid; i < blocks; i += 256) {
+      const int64_t gk = (int64_t)kc0 * 64 + i * 32;
+      uint4 in[4];
+#pragma unroll
+      for (int q = 0; q < 4; ++q)
+        in[q] = gk + q * 8 < p.k ? *reinterpret_cast<const uint4*>(x + gk + q * 8) : make_uint4(0, 0, 0, 0);
+      uint4* dst = reinterpret_cast<uint4*>(xs + i * 32);
+      dst[0] = make_uint4(in[0].x, in[1].x, in[2].x, in[3].x);
+      dst[1] = make_uint4(in[0].y, in[1].y, in[2].y, in[3].y);
+      dst[2] = make_uint4(in[0].z, in[1].z, in[2].z, in[3].z);
+      dst[3] = make_uint4(in[0].w, in[1].w, in[2].w, in[3].w);
+    }
+  };
   auto stage_all = [&]() {
+    if constexpr (R1) return stage_one_row();
     const int per_row = (kc1 - kc0) * 8;
     for (int i = tid; i < m * per_row; i += 256) {
       const int r = i / per_row, c = (i % per_row) * 8;
@@ -249,7 +273,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
     const int chunk_gmask = p.group_size >= 64 ? p.group_size / 64 - 1 : p.group_size == 32 ? 0 : 0x7fffffff;
 
     // M ≤ 8: one ldmatrix_x4 feeds two k16 steps (lanes 16-31 address k + 16).
-    const T* xbase2 = xs + min(lane % 8, m - 1) * x_row + (lane / 8) * 8;
+    const T* xbase2 = R1 ? xs + t * 8 : xs + min(lane % 8, m - 1) * x_row + (lane / 8) * 8;
     // kEnd: 1 the chunk ends a group, 0 it does not; -1 tested at run time;
     // -2 tested at run time, and so is the end of the K range (last rounds).
     // kMid: whether a group also ends mid-chunk (group 32), 1 / 0, or -1
@@ -267,7 +291,14 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
 #pragma unroll
         for (int i = 0; i < kPairs; ++i) {
           if constexpr (MT == 1) {
-            if (j % 2 == 0) ptx::ldmatrix_x4(x2, xbase2 + col + j * 16);
+            if (j % 2 == 0) {
+              if constexpr (R1) {
+                const uint4 v = *reinterpret_cast<const uint4*>(xbase2 + col + j * 16);
+                x2[0] = v.x, x2[1] = v.y, x2[2] = v.z, x2[3] = v.w;
+              } else {
+                ptx::ldmatrix_x4(x2, xbase2 + col + j * 16);
+              }
+            }
             ptx::mma_16816<T>(part[0], a, {x2[2 * (j % 2)], x2[2 * (j % 2) + 1]});
           } else {
             uint32_t xf[4];
@@ -402,11 +433,11 @@ int active_clusters(int size, int smem) {
   return max_active_clusters(decode_kernel<T, ASYM, MT, V, false>, dim3(256), smem, dim3(1, 1, (unsigned)size));
 }
 
-template <typename T, bool ASYM, int MT, int V, bool XR>
-Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
-  auto kernel = decode_kernel<T, ASYM, MT, V, XR>;
+template <typename T, bool ASYM, int MT, int V, bool XR, bool R1>
+Status launch(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
+  auto kernel = decode_kernel<T, ASYM, MT, V, XR, R1>;
   const int smem = decode_smem_bytes(p.m, plan.chunks_per_split, MT, XR);
-  if (Status st = allow_max_smem<decode_kernel<T, ASYM, MT, V, XR>>(); !st.ok()) return st;
+  if (Status st = allow_max_smem<decode_kernel<T, ASYM, MT, V, XR, R1>>(); !st.ok()) return st;
   const int shift = group_shift(p.group_size);
   const dim3 grid(1, (unsigned)plan.col_blocks, (unsigned)plan.split_k);
   // The split-K CTAs of a column block (along z) form one cluster; where the
@@ -418,6 +449,17 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   flat.cluster = false;
   launch_plain(kernel, grid, dim3(256), smem, stream, pdl, p, flat, shift);
   return check_launch("w4a16 decode gemm");
+}
+
+// M = 1 (symmetric weights) in x's fragment order: H200, harness, µs, against
+// ldmatrix, 28672 × 8192 38.65 / 37.8, 8192 × 28672 37.25 / 36.8, 8192² 18.5
+// / 18.05, 11008 × 4096 17.5 / 16.8, 4096 × 11008 16.1 / 15.6. (Asymmetric
+// group 32 lost 2 % when this was a run-time branch; not measured since.)
+template <typename T, bool ASYM, int MT, int V, bool XR>
+Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
+  if constexpr (MT == 1 && !XR && V == 0 && !ASYM)
+    if (p.m == 1) return launch<T, ASYM, MT, V, XR, true>(p, plan, stream);
+  return launch<T, ASYM, MT, V, XR, false>(p, plan, stream);
 }
 
 int variant_of(const GemmParams& p) { return p.variant > 0 && p.variant < kVariants ? p.variant : 0; }
