@@ -355,13 +355,14 @@ describeGpu('gemmW4A16 on cuBLASLt over the dequantized weight (options.dense)',
     expect(errors(a, d).rel).toBeLessThan(1e-5);
     expect(errors(a, i4).rel).toBeLessThan(1e-3);
     // Rows 0, 1234 and 4095 against float64.
-    const rows = [0, 1234, 4095], xs = await x.toArray(), ws = await qw.dequantize().toArray();
+    const w = qw.dequantize();
+    const rows = [0, 1234, 4095], xs = await x.toArray(), ws = await w.toArray();
     const xr = new Float32Array(rows.length * k);
     rows.forEach((r, j) => xr.set(xs.subarray(r * k, (r + 1) * k), j * k));
     const got = new Float32Array(rows.length * n);
     rows.forEach((r, j) => got.set(a.subarray(r * n, (r + 1) * n), j * n));
     expect(errors(got, reference(xr, ws, rows.length, n, k)).rel).toBeLessThan(1e-3);
-    for (const t of [x, auto, dense, int4]) t.dispose();
+    for (const t of [x, w, auto, dense, int4]) t.dispose();
     qw.dispose();
   });
 });

@@ -631,13 +631,14 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
 // group 32 22.4 / 19.3), 4096 × 11008 M = 96 31.3 / 30.5, M = 128 33.7 /
 // 32.6, 2048 × 8192 M = 128 22.2 / 21.1; but 5120² M = 128 (40 blocks)
 // 25.7 / 28.6, 8192² 35.3 / 42.0.
-// (plan_wgmma falls back to one row block where those splits cannot meet in clusters.)
+// `halves` false: one row block there (plan_wgmma's fallback where those
+// splits cannot meet in clusters).
 constexpr int64_t kHalfTokensMaxBlocks = 32;
-int tokens_for(int64_t m, int64_t col_blocks, int sm_count) {
+int tokens_for(int64_t m, int64_t col_blocks, int sm_count, bool halves) {
   if (m <= 32) return 32;
   if (m <= 48) return 48;
   if (m <= 64) return 64;
-  if (m <= 128 && col_blocks <= kHalfTokensMaxBlocks) return m <= 96 ? 48 : 64;
+  if (halves && m <= 128 && col_blocks <= kHalfTokensMaxBlocks) return m <= 96 ? 48 : 64;
   if (m <= 96) return 96;
   if (m <= 128) return 128;
   if (m <= 192) return 192;
@@ -713,13 +714,12 @@ void plan_stream_k(const GemmParams& p, GemmPlan& plan) {
   plan.workspace_bytes = (size_t)(ctas * sk_slot_floats(plan.rows_per_block)) * sizeof(float);
 }
 
-}  // namespace
+int64_t col_blocks_of(const GemmParams& p) { return (p.n_pad + kCols - 1) / kCols; }
 
-namespace {
 GemmPlan plan_tokens(const GemmParams& p, int tokens) {
   GemmPlan plan{};
   plan.hopper = true;
-  plan.col_blocks = (p.n_pad + kCols - 1) / kCols;
+  plan.col_blocks = col_blocks_of(p);
   plan.rows_per_block = tokens;
   plan.row_blocks = (p.m + plan.rows_per_block - 1) / plan.rows_per_block;
   const int64_t tiles = plan.col_blocks * plan.row_blocks;
@@ -772,13 +772,13 @@ GemmPlan plan_tokens(const GemmParams& p, int tokens) {
 
 GemmPlan plan_wgmma(const GemmParams& p) {
   if (p.tok_override > 0) return plan_tokens(p, p.tok_override);
-  const int64_t col_blocks = (p.n_pad + kCols - 1) / kCols;
-  const int tokens = tokens_for(p.m, col_blocks, p.sm_count);
+  const int tokens = tokens_for(p.m, col_blocks_of(p), p.sm_count, true);
   const GemmPlan plan = plan_tokens(p, tokens);
   // Half the tokens pay only where their two row blocks' K splits meet in
   // clusters (unsplit, 4096² M = 128 took 24.3 µs against 20.9): else the
   // count that covers M in one row block.
-  if (tokens < p.m && p.m <= 128 && !plan.cluster) return plan_tokens(p, p.m <= 96 ? 96 : 128);
+  const int whole = tokens_for(p.m, plan.col_blocks, p.sm_count, false);
+  if (tokens != whole && !plan.cluster) return plan_tokens(p, whole);
   return plan;
 }
 
