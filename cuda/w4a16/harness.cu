@@ -231,7 +231,7 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
   GemmPlan plan = std::getenv("WF_WGMMA") ? plan_wgmma(p) : std::getenv("WF_DECODE") && m <= kDecodeMaxRows ? plan_decode(p) : plan_gemm(p);
   if (plan.decode && std::getenv("WF_CLUSTERS")) {
     std::printf("clusters held at once (M=%lld, %d chunks/CTA):", (long long)m, plan.chunks_per_split);
-    for (int size : {1, 2, 4, 8, 16}) std::printf("  %d: %d", size, decode_active_clusters(p, plan, size));
+    for (int size : {1, 2, 3, 4, 5, 6, 7, 8, 16}) std::printf("  %d: %d", size, decode_active_clusters(p, plan, size));
     std::printf("\n");
   }
   if (std::getenv("WF_NOCLUSTER")) plan.cluster = false;
