@@ -1,7 +1,7 @@
 // W4A16 GEMM on Hopper (sm_90a) for M > 16: warpgroup MMA with the weight
 // as the register A operand and the activations as B, i.e. outᵀ = W · xᵀ,
 // so the instruction's M (64) runs over weight columns and its N (32, 48,
-// 64, 96, 128, 192 or 256) over tokens: at 256 a dequantized weight feeds twice the
+// 64, 96, 128, 192, 224 or 256) over tokens: at 256 a dequantized weight feeds twice the
 // tensor work of 128. (At M ≤ 16 gemm_decode.cu is faster: 23.2–27.8 µs
 // against this kernel's 26.7 at 8192²; bench/RESULTS.md.)
 //
@@ -101,7 +101,7 @@ struct Stage {
   static constexpr int kCount = kSmemBudget / kBytes < 12 ? kSmemBudget / kBytes : 12;
   static constexpr int kSmem = kCount * kBytes + 1024 + 3 * kCount * 8;  // + alignment, barriers
   static_assert(kBytes % 1024 == 0 && kCount >= 2, "stages of whole swizzle atoms, at least double-buffered");
-  static_assert(kTok == 32 || kTok == 48 || kTok == 64 || kTok == 96 || kTok == 128 || kTok == 192 || kTok == 256, "tokens per CTA: a wgmma N");
+  static_assert(kTok == 32 || kTok == 48 || kTok == 64 || kTok == 96 || kTok == 128 || kTok == 192 || kTok == 224 || kTok == 256, "tokens per CTA: a wgmma N");
   static_assert(kCount * kBytes >= meet_parts_floats(kTok, kCols) * 4, "the stage buffers hold a cluster meet's partials");
 };
 
@@ -618,7 +618,10 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
 // 47.1 / 41.8, 4096² (128) 24.4 / 24.6.)
 // Above, 128 or 256, whichever pads M less; on a tie 256 (a dequantized
 // weight fragment feeds twice the tensor work) where its CTAs, split K at
-// most two ways, fill 90 % of the SMs, else 128. H200, M = 256, µs for
+// most two ways, fill 90 % of the SMs, else 128; and where 256 is chosen
+// for M = 193-224, 224: the padding rows cost wgmma work and x copies
+// (H200, µs, 256 / 224: 28672 × 8192 M = 200 174.5 / 149.9, 11008 × 4096
+// M = 216 50.5 / 43.6, 8192² M = 224 55.4 / 51.4). H200, M = 256, µs for
 // 128 / 256: 28672 × 8192 244 / 206, 11008 × 4096 69 / 59, 8192 × 28672
 // 200 / 188 (K split 2), 8192² 63.8 / 62.5 (split 2), but 4096 × 11008
 // 48 / 56 (256 needs 3 splits, whose 128 KB of partials per CTA meet in
@@ -644,7 +647,8 @@ int tokens_for(int64_t m, int64_t col_blocks, int sm_count, bool halves) {
   if (m <= 192) return 192;
   const int64_t blocks256 = (m + 255) / 256;
   if (blocks256 * 256 > (m + 127) / 128 * 128) return 128;
-  return 20 * col_blocks * blocks256 >= 9 * (int64_t)sm_count ? 256 : 128;
+  if (20 * col_blocks * blocks256 < 9 * (int64_t)sm_count) return 128;
+  return m <= 224 ? 224 : 256;
 }
 
 template <typename T, bool ASYM>
@@ -656,9 +660,10 @@ Status run_tokens(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream
     case 96: return run<T, ASYM, 96>(p, plan, stream);
     case 128: return run<T, ASYM, 128>(p, plan, stream);
     case 192: return run<T, ASYM, 192>(p, plan, stream);
+    case 224: return run<T, ASYM, 224>(p, plan, stream);
     case 256: return run<T, ASYM, 256>(p, plan, stream);
   }
-  return Status::fail(Code::InvalidArgument, "w4a16 wgmma: 32, 64, 128 or 256 rows per CTA");
+  return Status::fail(Code::InvalidArgument, "w4a16 wgmma: 32, 48, 64, 96, 128, 192, 224 or 256 rows per CTA");
 }
 
 
@@ -683,6 +688,7 @@ int cluster_capacity(int tokens, int ctas, int size) {
          : tokens == 96 ? cluster_capacity<96>(size)
          : tokens == 128 ? cluster_capacity<128>(size)
          : tokens == 192 ? cluster_capacity<192>(size)
+         : tokens == 224 ? cluster_capacity<224>(size)
                          : cluster_capacity<256>(size);
 }
 

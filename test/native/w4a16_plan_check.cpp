@@ -6,7 +6,7 @@
 //   - a plan that meets K splits through the scratch (split_k > 1, no
 //     cluster) has M ≤ kWgmmaMaxRows and one row block on the Hopper kernel,
 //     and its sums fit gemm_scratch_bytes(M, N_pad);
-//   - the wgmma kernel gets 32, 48, 64, 96, 128, 192 or 256 tokens per CTA;
+//   - the wgmma kernel gets 32, 48, 64, 96, 128, 192, 224 or 256 tokens per CTA;
 //   - a stream-K plan is one wave within its flags, every share at least
 //     two stages, a partial slot per CTA; and its walk (shares.h, the
 //     kernel's own code) covers every (tile, K chunk) unit once, parks at
@@ -89,7 +89,7 @@ int main() {
               if (g.col_blocks * cols < p.n_pad) fail("columns not covered", p, g);
               if ((long long)g.split_k * g.chunks_per_split < kc) fail("K not covered", p, g);
               if ((long long)(g.split_k - 1) * g.chunks_per_split >= kc) fail("empty K split", p, g);
-              if (g.hopper && g.rows_per_block != 32 && g.rows_per_block != 48 && g.rows_per_block != 64 && g.rows_per_block != 96 && g.rows_per_block != 192 && g.rows_per_block != 128 && g.rows_per_block != 256)
+              if (g.hopper && g.rows_per_block != 32 && g.rows_per_block != 48 && g.rows_per_block != 64 && g.rows_per_block != 96 && g.rows_per_block != 192 && g.rows_per_block != 224 && g.rows_per_block != 128 && g.rows_per_block != 256)
                 fail("tokens per CTA", p, g);
               const bool scratch_meet = g.split_k > 1 && !g.cluster && (g.hopper || g.decode);
               if (scratch_meet && g.hopper && (m > kWgmmaMaxRows || g.row_blocks > 1)) fail("scratch meet past its rows", p, g);
@@ -158,7 +158,8 @@ int main() {
   }
   // Tokens per CTA on a 132-SM Hopper GPU: the decode kernel up to M = 16,
   // then the smallest wgmma N that covers M up to 192 (measured faster than
-  // the next power of two, bench/RESULTS.md), 256 at M = 256 on wide weights.
+  // the next power of two, bench/RESULTS.md), 224 at M = 193-224 and 256 at
+  // M = 256 on wide weights.
   // N ≤ 4096 at M = 65-128: two row blocks of half the tokens where their K
   // splits meet in clusters, else (as here: no GPU, no clusters) one row
   // block of the full count.
@@ -168,7 +169,8 @@ int main() {
   };
   for (const Tokens& c : {Tokens{16, 28672, 8192, 0}, Tokens{17, 28672, 8192, 32}, Tokens{32, 28672, 8192, 32}, Tokens{40, 28672, 8192, 48},
                           Tokens{64, 28672, 8192, 64}, Tokens{65, 28672, 8192, 96}, Tokens{128, 28672, 8192, 128}, Tokens{150, 28672, 8192, 192},
-                          Tokens{192, 28672, 8192, 192}, Tokens{256, 28672, 8192, 256}, Tokens{96, 4096, 4096, 48}, Tokens{128, 4096, 4096, 64},
+                          Tokens{192, 28672, 8192, 192}, Tokens{200, 28672, 8192, 224}, Tokens{224, 8192, 8192, 224},
+                          Tokens{225, 28672, 8192, 256}, Tokens{256, 28672, 8192, 256}, Tokens{96, 4096, 4096, 48}, Tokens{128, 4096, 4096, 64},
                           Tokens{100, 4096, 11008, 64}, Tokens{128, 8192, 8192, 128}, Tokens{96, 5120, 5120, 96}, Tokens{64, 4096, 4096, 64}}) {
     const GemmParams p = hopper(c.m, c.n, c.k, 128);
     const GemmPlan g = plan_gemm(p);
