@@ -101,7 +101,7 @@ struct Stage {
   static constexpr int kCount = kSmemBudget / kBytes < 12 ? kSmemBudget / kBytes : 12;
   static constexpr int kSmem = kCount * kBytes + 1024 + 3 * kCount * 8;  // + alignment, barriers
   static_assert(kBytes % 1024 == 0 && kCount >= 2, "stages of whole swizzle atoms, at least double-buffered");
-  static_assert(kTok == 32 || kTok == 48 || kTok == 64 || kTok == 96 || kTok == 128 || kTok == 192 || kTok == 224 || kTok == 256, "tokens per CTA: a wgmma N");
+  static_assert(wgmma_tokens(kTok), "tokens per CTA: a wgmma N");
   static_assert(kCount * kBytes >= meet_parts_floats(kTok, kCols) * 4, "the stage buffers hold a cluster meet's partials");
 };
 

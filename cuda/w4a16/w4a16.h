@@ -47,7 +47,7 @@ struct GemmPlan {
   bool hopper;            // sm_90, mid-size M: the wgmma kernel (gemm_wgmma.cu)
   bool cluster;           // sm_90: a column block's split-K CTAs meet in a cluster (no scratch)
   bool x_ring;            // decode: x streams through a shared-memory ring (not the whole K range at once)
-  int rows_per_block;     // tiled: 16, 32 or 64; wgmma: 32, 48, 64, 96, 128, 192 or 256; decode: 8, 16, 32 or 64
+  int rows_per_block;     // tiled: 16, 32 or 64; wgmma: wgmma_tokens() below; decode: 8, 16, 32 or 64
   int64_t row_blocks;
   int64_t col_blocks;     // of kGemmBlockN columns
   int split_k;            // CTAs sharing one output tile along K
@@ -68,6 +68,8 @@ constexpr int kDecodeBlockN = 128;      // columns per CTA, decode kernel
 constexpr int kDecodeMaxRows = 64;      // M up to this runs on the decode kernel
 constexpr int kWgmmaMaxRows = 128;      // split-K sums in the scratch: M up to this (larger M splits K only in clusters)
 constexpr int kStreamKFlags = 1024;     // stream-K CTAs at most (one wave)
+// Tokens per CTA the wgmma kernel is built for (each a wgmma N).
+constexpr bool wgmma_tokens(int t) { return t == 32 || t == 48 || t == 64 || t == 96 || t == 128 || t == 192 || t == 224 || t == 256; }
 // Upper bound of plan.counters for any M ≤ m, rounded to 4 so that the sums
 // after the counters are 16-byte aligned, then the stream-K flags: what a
 // caller allocates once.

@@ -89,7 +89,7 @@ int main() {
               if (g.col_blocks * cols < p.n_pad) fail("columns not covered", p, g);
               if ((long long)g.split_k * g.chunks_per_split < kc) fail("K not covered", p, g);
               if ((long long)(g.split_k - 1) * g.chunks_per_split >= kc) fail("empty K split", p, g);
-              if (g.hopper && g.rows_per_block != 32 && g.rows_per_block != 48 && g.rows_per_block != 64 && g.rows_per_block != 96 && g.rows_per_block != 192 && g.rows_per_block != 224 && g.rows_per_block != 128 && g.rows_per_block != 256)
+              if (g.hopper && !wgmma_tokens(g.rows_per_block))
                 fail("tokens per CTA", p, g);
               const bool scratch_meet = g.split_k > 1 && !g.cluster && (g.hopper || g.decode);
               if (scratch_meet && g.hopper && (m > kWgmmaMaxRows || g.row_blocks > 1)) fail("scratch meet past its rows", p, g);
