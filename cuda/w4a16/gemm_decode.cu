@@ -403,7 +403,9 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
                        (int64_t)blockIdx.y * kDecodeBlockN, each_output, tid, 256);
     return;
   }
-  // Groups of a column's accumulators for the split-K sums (epilogue.cuh).
+  // Groups of a column's accumulators for the split-K sums (epilogue.cuh),
+  // only those holding a row < M: at M = 1 a quarter of the REDs, which the
+  // L2 serialises per address.
   auto each_sum = [&](auto&& fn) {
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
@@ -411,11 +413,11 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
       if (c >= p.n) continue;
       if constexpr (MT == 1) {
         float unused = 0.f;
-        fn(acc[0][2 * h], acc[0][2 * h + 1], unused, unused, 2, sum_slot(2 * t), c);
+        if (2 * t < m) fn(acc[0][2 * h], acc[0][2 * h + 1], unused, unused, 2, sum_slot(2 * t), c);
       } else {
 #pragma unroll
         for (int i = 0; i < MT / 2; ++i)
-          if (16 * i < m)
+          if (16 * i + 2 * t < m)
             fn(acc[2 * i][2 * h], acc[2 * i][2 * h + 1], acc[2 * i + 1][2 * h], acc[2 * i + 1][2 * h + 1], 4, sum_slot(16 * i + 2 * t), c);
       }
     }

@@ -124,7 +124,8 @@ __host__ __device__ constexpr int stage_groups(int group_size, int chunks) {
 // consumers' wgmmas alone, no copies and no dequantization; 3 (right
 // results) two fragment sets at every token count (below); 4 the whole
 // kernel without the x copies (stale x) and 5 probe 1 without them: the
-// cost of streaming x from L2 once per column block. The probes take the
+// cost of streaming x from L2 once per column block; 6 K splits that each
+// write their partials straight out, no meet: what the meet costs. The probes take the
 // fragment sets of two_sets(), except that at 64 tokens they keep one,
 // and release stages whole (apart() is not theirs).
 // kTwoSets: two fragment sets (the loop below). kApart: a stage's weights
@@ -396,7 +397,8 @@ __global__ void __launch_bounds__(kThreads, kCtas)
       return;
     }
     // Groups of a column's accumulators for the split-K sums (epilogue.cuh):
-    // 8-row tiles 2i and 2i + 1 of column c0 + 8h (M ≤ 128: row0 = 0).
+    // 8-row tiles 2i and 2i + 1 of column c0 + 8h (M ≤ 128: row0 = 0), those
+    // holding a row < M.
     auto each_sum = [&](auto&& fn) {
 #pragma unroll
       for (int h = 0; h < 2; ++h) {
@@ -405,11 +407,15 @@ __global__ void __launch_bounds__(kThreads, kCtas)
 #pragma unroll
         for (int i = 0; i < kTok / 16; ++i) {
           float* e = acc + 8 * i + 2 * h;
-          if (16 * i < p.m) fn(e[0], e[1], e[4], e[5], 4, sum_slot(16 * i + 2 * t), c);
+          if (16 * i + 2 * t < p.m) fn(e[0], e[1], e[4], e[5], 4, sum_slot(16 * i + 2 * t), c);
         }
       }
     };
     // Without stream-K a CTA has one segment: these run once, at its end.
+    if constexpr (V == 6) {
+      if (live) write_output<T>(p, each_output);
+      return;
+    }
     if (plan.cluster) {
       // The CTAs of a column block's K splits form a cluster (along y) and add
       // their partials through distributed shared memory, in the stage buffers
@@ -591,6 +597,7 @@ Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
     case 3: return run_variant<T, ASYM, kTok, 0, true>(p, plan, stream);
     case 4: return run_variant<T, ASYM, kTok, 4>(p, plan, stream);
     case 5: return run_variant<T, ASYM, kTok, 5>(p, plan, stream);
+    case 6: return run_variant<T, ASYM, kTok, 6>(p, plan, stream);
 #endif
     default:
       if constexpr (kTok <= 64) {
