@@ -62,7 +62,9 @@ constexpr int kVariants = 1;
 #endif
 int variant_of(const GemmParams& p);
 constexpr int kWarps = 8;
-// Split-K CTAs per cluster: 16 is beyond the portable 8 but H100 places it.
+// Cluster sizes the capacity query answers for (the harness prints up to
+// 16, beyond the portable 8, which H100 places); meets use at most
+// kMaxMeetCluster (choose_cluster).
 constexpr int kMaxCluster = 16;
 
 template <typename T>
@@ -491,9 +493,14 @@ int cluster_capacity(int mt, int size, int smem) {
 // 21.8, a second wave. Grids of several waves: on H100 clusters won a
 // little (28672 × 8192 M = 16, 7 splits, 82.0 / 84.7), on H200 they lose
 // much (the same 87.8 / 72.3; 8192 × 28672 M = 8, 16 splits, 87.4 / 56.3).
+// Clusters of more than 8 lose in one wave too (H200, µs, cluster / scratch:
+// 3584 × 8192 M = 8, 16 splits, 23.0 / 14.0; 1024 × 4096 M = 1, 16 splits,
+// 12.8 / 8.6; 1000 × 4104 M = 16, 14 splits, 14.1 / 9.6): each rank's sum
+// waits on a DSMEM round trip per peer.
+constexpr int kMaxMeetCluster = 8;
 [[maybe_unused]] void choose_cluster(GemmPlan& plan, int64_t m, int mt, int64_t slots) {
   const int s = plan.split_k;
-  if (s < 2 || s > kMaxCluster) return;
+  if (s < 2 || s > kMaxMeetCluster) return;
   plan.cluster = plan.col_blocks * s <= slots &&
                  plan.col_blocks <= cluster_capacity(mt, s, decode_smem_bytes(m, plan.chunks_per_split, mt, plan.x_ring));
 }
