@@ -496,11 +496,15 @@ int cluster_capacity(int mt, int size, int smem) {
 // Clusters of more than 8 lose in one wave too (H200, µs, cluster / scratch:
 // 3584 × 8192 M = 8, 16 splits, 23.0 / 14.0; 1024 × 4096 M = 1, 16 splits,
 // 12.8 / 8.6; 1000 × 4104 M = 16, 14 splits, 14.1 / 9.6): each rank's sum
-// waits on a DSMEM round trip per peer.
+// waits on a DSMEM round trip per peer. Clusters of 3 and 4 win at M ≤ 8
+// and lose above, where the partials are twice the size (µs, M = 1 / 8 /
+// 16: 20480 × 5120, 3 splits, 23.4 / 26.6 / 35.3 against 25.6 / 27.6 /
+// 34.0; 14336 × 4096, 4 splits, 17.1 / 19.9 / 24.9 against 18.3 / 19.8 /
+// 24.0); of 2 they win at 16 rows too (28672 × 8192, above).
 constexpr int kMaxMeetCluster = 8;
 [[maybe_unused]] void choose_cluster(GemmPlan& plan, int64_t m, int mt, int64_t slots) {
   const int s = plan.split_k;
-  if (s < 2 || s > kMaxMeetCluster) return;
+  if (s < 2 || s > (m <= 8 ? kMaxMeetCluster : 2)) return;
   plan.cluster = plan.col_blocks * s <= slots &&
                  plan.col_blocks <= cluster_capacity(mt, s, decode_smem_bytes(m, plan.chunks_per_split, mt, plan.x_ring));
 }
