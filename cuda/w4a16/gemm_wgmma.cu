@@ -89,8 +89,12 @@ struct Stage {
   // 128 36.2 / 34.4. Where weights and x are released apart (groups of 128,
   // per-channel) three lost (8192² 37.5 / 39.2, 28672 × 8192 119.7 /
   // 125.7).
-  // At two CTAs per SM two chunks: four chunks' fragments do not fit 104 registers.
-  static constexpr int kChunks = kCtas == 2 || kTok >= 192 ? 2 : kTok == 128 && ASYM && !kApart ? 3 : 4;
+  // At two CTAs per SM (104 registers a consumer thread) three chunks at
+  // 32 and 48 tokens, two at 64: four at 32 and three at 64 make ptxas
+  // serialise the wgmmas (C7512). H200, µs, two / three chunks: 28672 ×
+  // 8192 M = 17 58.65 / 56.15, M = 32 58.75 / 56.45, M = 48 63.85 / 62.4,
+  // asymmetric group 32 M = 32 62.55 / 59.95; 20480 × 5120 M = 32 32.75 / 31.95.
+  static constexpr int kChunks = kCtas == 2 ? (kTok <= 48 ? 3 : 2) : kTok >= 192 ? 2 : kTok == 128 && ASYM && !kApart ? 3 : 4;
   static constexpr int kSmemBudget = Occupancy<kCtas>::kSmemBudget;
   static constexpr int kXBytes = kTok * kChunks * 128;
   static constexpr int kWBytes = kTiles * kChunks * 512;
