@@ -179,6 +179,10 @@ describeGpu('gemmW4A16 against a float64 reference', () => {
     await checkWeight(17408, 384, 'bfloat16', { groupSize: 64, symmetric: false }, [[33, 34], [64, 65]]);
   });
 
+  it('M = 9-16 on the wgmma kernel where its plan is whole tiles in one wave (H100/H200: 112 column blocks), bf16 asym', async () => {
+    await checkWeight(14336, 256, 'bfloat16', { groupSize: 32, symmetric: false }, [[9, 52], [12, 53], [16, 54]]);
+  });
+
   it('256-token CTAs whose two K splits meet in a cluster (H100/H200: 60 column blocks), M = 256', async () => {
     await checkWeight(7680, 1024, 'float16', { groupSize: 128 }, [[256, 11]]);
   });

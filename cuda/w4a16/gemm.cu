@@ -264,8 +264,21 @@ GemmPlan plan_gemm(const GemmParams& p) {
   // harness, µs, decode / wgmma at 32 tokens per CTA, M = 32: 28672 × 8192
   // 72.4 / 63.0, 8192 × 28672 69.2 / 64.2, 4096 × 11008 24.7 / 22.8; M =
   // 24: 28672 × 8192 69.2 / 62.8).
+  // At 9-16 rows the wgmma kernel too where its plan is whole tiles in one
+  // wave (no K split, no stream-K): every CTA streams one column block and
+  // nothing meets, where the decode kernel splits K 3-4 ways (H200,
+  // harness, µs, decode / wgmma at 32 tokens, M = 9 / 12 / 16: 14336 ×
+  // 4096 22.5 / 21.1, 23.5 / 21.1, 23.8 / 21.1; 13824 × 5120 24.7 / 24.5,
+  // 25.2 / 24.5, 26.1 / 24.4). Where it splits or runs stream-K the
+  // decode kernel wins or ties (28672 × 8192 M = 16 54.3 / 56.3, 14336 ×
+  // 8192 32.9 / 35.7, 8192² 23.0 / 22.5, 11008 × 4096 21.0 / 20.7), but
+  // for 20480 × 5120 (stream-K, 34.4 / 31.6).
 #ifdef WARPFORGE_SM90A  // the wgmma kernel exists only in sm_90a machine code
   if (p.arch == 90 && p.m > 16) return plan_wgmma(p);
+  if (p.arch == 90 && p.m > 8) {
+    const GemmPlan w = plan_wgmma(p);
+    if (w.split_k == 1 && !w.stream_k && w.row_blocks == 1) return w;
+  }
 #endif
   if (p.m <= 16 || (p.m <= kDecodeMaxRows && p.n_pad <= 8192)) return plan_decode(p);
   GemmPlan plan{};

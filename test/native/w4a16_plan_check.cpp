@@ -156,8 +156,9 @@ int main() {
     ++checked;
     if (g.stream_k != c.stream_k) fail(c.stream_k ? "expected stream-K" : "unexpected stream-K", p, g);
   }
-  // Tokens per CTA on a 132-SM Hopper GPU: the decode kernel up to M = 16,
-  // then the smallest wgmma N that covers M up to 192 (measured faster than
+  // Tokens per CTA on a 132-SM Hopper GPU: the decode kernel up to M = 16
+  // (at 9-16 rows the wgmma kernel where its plan is whole tiles in one
+  // wave: 14336 × 4096), then the smallest wgmma N that covers M up to 192 (measured faster than
   // the next power of two, bench/RESULTS.md), 224 at M = 193-224 and 256 at
   // M = 256 on wide weights.
   // N ≤ 4096 at M = 65-128: two row blocks of half the tokens where their K
@@ -167,7 +168,8 @@ int main() {
     long long m, n, k;
     int tokens;
   };
-  for (const Tokens& c : {Tokens{16, 28672, 8192, 0}, Tokens{17, 28672, 8192, 32}, Tokens{32, 28672, 8192, 32}, Tokens{40, 28672, 8192, 48},
+  for (const Tokens& c : {Tokens{16, 28672, 8192, 0}, Tokens{8, 14336, 4096, 0}, Tokens{9, 14336, 4096, 32}, Tokens{16, 14336, 4096, 32},
+                          Tokens{16, 20480, 5120, 0}, Tokens{16, 14336, 8192, 0}, Tokens{16, 8192, 8192, 0}, Tokens{17, 28672, 8192, 32}, Tokens{32, 28672, 8192, 32}, Tokens{40, 28672, 8192, 48},
                           Tokens{64, 28672, 8192, 64}, Tokens{65, 28672, 8192, 96}, Tokens{128, 28672, 8192, 128}, Tokens{150, 28672, 8192, 192},
                           Tokens{192, 28672, 8192, 192}, Tokens{200, 28672, 8192, 224}, Tokens{224, 8192, 8192, 224},
                           Tokens{225, 28672, 8192, 256}, Tokens{256, 28672, 8192, 256}, Tokens{96, 4096, 4096, 48}, Tokens{128, 4096, 4096, 64},
