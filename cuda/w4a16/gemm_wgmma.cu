@@ -2,8 +2,8 @@
 // as the register A operand and the activations as B, i.e. outᵀ = W · xᵀ,
 // so the instruction's M (64) runs over weight columns and its N (32, 48,
 // 64, 96, 128, 192, 224 or 256) over tokens: at 256 a dequantized weight feeds twice the
-// tensor work of 128. (At M ≤ 16 gemm_decode.cu is faster: 23.2–27.8 µs
-// against this kernel's 26.7 at 8192²; bench/RESULTS.md.)
+// tensor work of 128. (At M ≤ 16 gemm_decode.cu is faster, but at 9-16
+// rows where this kernel's plan is whole tiles in one wave: gemm.cu.)
 //
 //   grid  (column blocks of 128, split-K, row blocks of kTok tokens), or
 //         stream-K (shares.h, plan_stream_k): one wave of CTAs, each a
