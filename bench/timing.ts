@@ -6,8 +6,8 @@
  * dependent launch); a sample is then the chain's time over its length.
  * A spin kernel holds the stream while the host queues all timed
  * iterations, so they run back to back and the events measure GPU time even
- * for kernels shorter than the host's per-launch cost; per-iteration times
- * come from the events after one synchronize.
+ * for kernels shorter than the host's per-launch cost; the iterations go
+ * in batches of at most 16, each behind its own spin (below).
  */
 import { Event } from '../lib/index.js';
 import { native } from '../lib/binding.js';
@@ -20,24 +20,47 @@ export interface TimingOptions {
   chain?: number;
 }
 
+/** Iterations queued behind one spin (fewer when chained). */
+const kBatch = 16;
+
 export async function timeIterations(p: Prepared, ctx: BenchContext, o: TimingOptions): Promise<number[]> {
   const chain = Math.max(1, o.chain ?? 1);
   for (let i = 0; i < o.warmup; i++) p.run(i);
   await ctx.stream.synchronize();
-  const starts = Array.from({ length: o.iters }, () => new Event({ device: ctx.device }));
-  const ends = Array.from({ length: o.iters }, () => new Event({ device: ctx.device }));
-  // Generous: the host must finish queueing before the spin ends (≤ ~100 µs per iteration).
-  native().spin(ctx.stream.native, 5000 + 100 * o.iters * chain);
-  try {
-    let it = o.warmup;
-    for (let i = 0; i < o.iters; i++) {
-      starts[i].record(ctx.stream);
-      for (let j = 0; j < chain; j++) p.run(it++);
-      ends[i].record(ctx.stream);
+  // The spin must outlast the host's queueing, or the samples after it
+  // include the host's launch rate. The driver holds only so much queued
+  // work behind a busy stream (H200: the host blocked at the 28th of 100
+  // iterations, and the rest ran at the host's pace), so the samples are
+  // taken in batches, each behind its own spin. An event after the spin
+  // tells whether the host was done in time; if not, the batch is taken
+  // again at half the size.
+  const out: number[] = [];
+  let it = o.warmup;
+  let batch = Math.max(1, Math.floor(kBatch / chain));
+  while (out.length < o.iters) {
+    const n = Math.min(batch, o.iters - out.length);
+    const starts = Array.from({ length: n }, () => new Event({ device: ctx.device }));
+    const ends = Array.from({ length: n }, () => new Event({ device: ctx.device }));
+    const held = new Event({ device: ctx.device, timing: false });
+    try {
+      native().spin(ctx.stream.native, 2000 + 200 * n * chain);
+      held.record(ctx.stream);
+      for (let i = 0; i < n; i++) {
+        starts[i].record(ctx.stream);
+        for (let j = 0; j < chain; j++) p.run(it++);
+        ends[i].record(ctx.stream);
+      }
+      const starved = held.query();
+      await ctx.stream.synchronize();
+      if (starved && n > 1) {
+        batch = Math.max(1, n >> 1);
+        continue;
+      }
+      if (starved) process.stderr.write('\nbench: one iteration outlasted a spin; its sample may include host time\n');
+      out.push(...ends.map((e, i) => e.elapsedSince(starts[i]) / chain));
+    } finally {
+      for (const e of [...starts, ...ends, held]) e.destroy();
     }
-    await ctx.stream.synchronize();
-    return ends.map((e, i) => e.elapsedSince(starts[i]) / chain);
-  } finally {
-    for (const e of [...starts, ...ends]) e.destroy();
   }
+  return out;
 }

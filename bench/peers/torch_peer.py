@@ -16,18 +16,28 @@ def opt(name, default):
     return default
 
 
-def median_us(fn, sets, warmup=10, iters=100):
+def median_us(fn, sets, warmup=10, iters=100, batch=16):
+    """As bench/timing.ts: events around each call, the calls queued in
+    batches of 16 behind a spin (torch.cuda._sleep, ~2e6 cycles a
+    millisecond), so that short kernels run back to back rather than at
+    Python's launch rate (the driver holds only so much queued work)."""
     for i in range(warmup):
         fn(i % sets)
     torch.cuda.synchronize()
-    starts = [torch.cuda.Event(enable_timing=True) for _ in range(iters)]
-    ends = [torch.cuda.Event(enable_timing=True) for _ in range(iters)]
-    for i in range(iters):
-        starts[i].record()
-        fn(i % sets)
-        ends[i].record()
-    torch.cuda.synchronize()
-    t = sorted(s.elapsed_time(e) for s, e in zip(starts, ends))
+    t, it = [], warmup
+    while len(t) < iters:
+        n = min(batch, iters - len(t))
+        starts = [torch.cuda.Event(enable_timing=True) for _ in range(n)]
+        ends = [torch.cuda.Event(enable_timing=True) for _ in range(n)]
+        torch.cuda._sleep(int(2e6 * (2 + 0.2 * n)))
+        for i in range(n):
+            starts[i].record()
+            fn(it % sets)
+            it += 1
+            ends[i].record()
+        torch.cuda.synchronize()
+        t += [s.elapsed_time(e) for s, e in zip(starts, ends)]
+    t.sort()
     return t[len(t) // 2] * 1000
 
 
@@ -52,6 +62,50 @@ def main():
                         print(f"torch linear {str(dtype)[6:]} M={m} N={n} K={k}: {us:.1f} us, {2 * m * n * k / us / 1e6:.1f} TFLOP/s")
     if "attention" in suites:
         attention_peer(l2)
+    if "w4a16" in suites:
+        w4a16_peer(l2)
+
+
+W4A16_SHAPES = [(4096, 4096), (11008, 4096), (4096, 11008), (8192, 8192), (28672, 8192), (8192, 28672)]
+
+
+def w4a16_peer(l2, group=128):
+    """PyTorch's own INT4 weight-only GEMM (tinygemm, `_weight_int4pack_mm`,
+    bf16 activations, group-128 scales, zero point 8) and its dense linear
+    (cuBLAS) at the w4a16 suite's shapes, weights rotated past 3x L2."""
+    ms = opt("m", [1, 2, 4, 8, 16, 32, 64, 128, 256])
+    shapes = [(n, k) for n, k in W4A16_SHAPES if n in opt("n", [n]) and k in opt("k", [k])]
+    for n, k in shapes:
+        sets = max(1, min(64, -(-3 * l2 // (n * k // 2))))
+        try:
+            packed, sz = [], []
+            for _ in range(sets):
+                q = torch.randint(0, 16, (n, k), dtype=torch.int32, device="cuda")
+                packed.append(torch._convert_weight_to_int4pack((q[:, ::2] << 4 | q[:, 1::2]).to(torch.uint8), 8))
+                scales = torch.rand(k // group, n, dtype=torch.bfloat16, device="cuda") * 0.02 + 0.001
+                sz.append(torch.stack([scales, torch.zeros_like(scales)], dim=2).contiguous())
+            # Oracle check of the packing: the op against x · ((q - 8) · s)ᵀ.
+            x = torch.randn(3, k, dtype=torch.bfloat16, device="cuda")
+            w = ((q - 8).float() * sz[-1][:, :, 0].float().repeat_interleave(group, dim=0).t())
+            ref = x.float() @ w.t()
+            got = torch._weight_int4pack_mm(x, packed[-1], group, sz[-1]).float()
+            rel = ((got - ref).norm() / ref.norm()).item()
+            del q, w, ref, got
+            for m in ms:
+                xs = [torch.randn(m, k, dtype=torch.bfloat16, device="cuda") for _ in range(sets)]
+                us = median_us(lambda i: torch._weight_int4pack_mm(xs[i], packed[i], group, sz[i]), sets)
+                print(f"torch int4pack bfloat16 M={m} N={n} K={k} g={group}: {us:.1f} us, "
+                      f"{n * k / 2 / us / 1e3:.0f} GB/s weights (rel err {rel:.1e})")
+            del packed, sz
+        except (RuntimeError, AttributeError) as e:
+            print(f"torch int4pack N={n} K={k}: unavailable ({str(e).splitlines()[0][:100]})")
+        dsets = max(1, min(64, -(-3 * l2 // (n * k * 2))))
+        ws = [torch.randn(n, k, dtype=torch.float16, device="cuda") * 0.02 for _ in range(dsets)]
+        for m in ms:
+            xs = [torch.randn(m, k, dtype=torch.float16, device="cuda") for _ in range(dsets)]
+            us = median_us(lambda i: torch.nn.functional.linear(xs[i], ws[i]), dsets)
+            print(f"torch linear float16 M={m} N={n} K={k}: {us:.1f} us")
+        del ws
 
 
 def attention_peer(l2):
