@@ -120,6 +120,16 @@ describeGpu('gemmW4A16 against a float64 reference', () => {
     await checkWeight(8192, 2048, 'float16', { groupSize: 128, symmetric: false }, [[1, 4], [5, 8], [16, 19]]);
   });
 
+  // On 132-SM GPUs (H100/H200) M = 1 on symmetric weights runs in warp
+  // slices: 8192 × 2048 in 8 slices with no K split, 2048 × 4096 in 8 slices
+  // whose two K splits meet (in a cluster on sm_90), 3000 × 1000
+  // per-channel in 4 slices (its last tile half past N).
+  it('M = 1 in warp slices: no K split, two splits that meet, per-channel', async () => {
+    await checkWeight(8192, 2048, 'bfloat16', { groupSize: 64 }, [[1, 41]]);
+    await checkWeight(2048, 4096, 'float16', { groupSize: 32 }, [[1, 42]]);
+    await checkWeight(3000, 1000, 'float16', { groupSize: -1 }, [[1, 43]]);
+  });
+
   /**
    * For weights too large for a whole float64 reference: every output must be
    * written (the output starts as NaN), and the first and last column of each

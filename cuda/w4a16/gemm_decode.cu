@@ -16,7 +16,10 @@
 //     scale is applied to the fp32 accumulators once per group;
 //   - split-K across CTAs fills the GPU; on sm_90 the CTAs of a column block
 //     form a cluster and add their partials through distributed shared
-//     memory, elsewhere the last CTA to arrive adds them (epilogue.cuh).
+//     memory, elsewhere the last CTA to arrive adds them (epilogue.cuh);
+//   - at M = 1 a CTA's warps may instead share fewer tiles, each tile's K
+//     range cut among 2, 4 or 8 of them and added up in shared memory (warp
+//     slices): the same grid with fewer splits to meet.
 #include <algorithm>
 #include <atomic>
 #include <type_traits>
@@ -93,10 +96,13 @@ inline int decode_smem_bytes(int64_t m, int chunks_per_split, int mt, bool x_rin
 // packed word holds exactly its A fragment, and at M ≤ 8 one mma per 16×16
 // weight block does the work that two (x as A, 16 rows of which 15 are
 // padding) did before: half the tensor work and half the accumulators.
-// R1: M = 1, x staged in its fragments' order (stage_one_row below).
-template <typename T, bool ASYM, int MT, int V, bool XR, bool R1 = false>
+// R1: M = 1, x staged in its fragments' order (stage_one_row below); SL:
+// R1 in warp slices (plan.warp_slices, below), a kernel of its own so that
+// the others keep their registers.
+template <typename T, bool ASYM, int MT, int V, bool XR, bool R1 = false, bool SL = false>
 __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const GemmParams p, const GemmPlan plan, int group_shift) {
   static_assert(!R1 || (MT == 1 && !XR), "the one-row order is for M = 1 with x staged whole");
+  static_assert(!SL || R1, "warp slices are for the one-row kernel");
   using N = Num<T>;
   using T2 = typename N::T2;
   extern __shared__ __align__(16) uint8_t smem[];
@@ -114,14 +120,24 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
   const int kc1 = min(KC, kc0 + plan.chunks_per_split);
   const int x_row = (XR ? kXRingChunks : plan.chunks_per_split) * 64 + 8;  // +16 B: conflict-free ldmatrix rows
   const int64_t NT = p.n_pad / 16;
-  const int64_t nt = (int64_t)blockIdx.y * kWarps + warp;
+  // Warp slices (plan.warp_slices, M = 1 only): the CTA's 8 warps
+  // take 8 / slices tiles, each tile's K range cut in `slices` runs of
+  // chunks, one per warp, added up in shared memory at the end. Narrow
+  // weights then fill the GPU with fewer K splits across CTAs, whose meet
+  // costs far more than a CTA-local sum.
+  constexpr bool kSliced = SL;  // elsewhere one slice, at compile time
+  const int slices = kSliced ? max(1, plan.warp_slices) : 1;
+  const int tiles = kWarps / slices, slice = warp / tiles;
+  const int64_t nt = kSliced ? (int64_t)blockIdx.y * tiles + warp % tiles : (int64_t)blockIdx.y * kWarps + warp;
+  const int run = (kc1 - kc0 + slices - 1) / slices;
+  const int wk0 = kSliced ? min(kc1, kc0 + slice * run) : kc0, wk1 = kSliced ? min(kc1, wk0 + run) : kc1;
   const T* x = static_cast<const T*>(p.x);
   T* xs = reinterpret_cast<T*>(smem);
 
   const bool active = nt < NT;
   // With the x ring every warp takes part in its barriers: a warp past N
   // streams the last tile again (its outputs are never written).
-  const bool runs = XR || active;
+  const bool runs = XR || (active && (!kSliced || wk0 < wk1));
   const int64_t ntl = XR ? min(nt, NT - 1) : nt;
   const uint64_t policy = ptx::evict_first_policy();
   const uint32_t* wp = p.w + (ntl * KC) * 128 + lane * 4;
@@ -130,7 +146,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
   uint4 ring[kRing];
   if (runs) {
 #pragma unroll
-    for (int i = 0; i < kRing; ++i) ring[i] = fetch(min(kc0 + i, kc1 - 1));
+    for (int i = 0; i < kRing; ++i) ring[i] = fetch(min(wk0 + i, wk1 - 1));
   }
 
   // x[0:M, K range] -> smem, zero past K; cp.async keeps all of it in flight.
@@ -240,7 +256,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
     // are one stride further.
     // (An element offset, one register for both: scales and zero points
     // share the layout, and fewer than 2^31 of them exist.)
-    int soff = (int)((((int64_t)kc0 * 64) >> group_shift) * sstride + zoff);
+    int soff = (int)((((int64_t)wk0 * 64) >> group_shift) * sstride + zoff);
     auto load_group = [&]() {
       scale = ptx::ldg_nc_u1(static_cast<const T*>(p.scales) + soff);
       if constexpr (ASYM) {
@@ -316,9 +332,9 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
       }
       if constexpr (kEnd < 0) {
         const int next = kc + 1;
-        if ((next & chunk_gmask) == 0 || (kEnd == -2 && next == kc1)) {
+        if ((next & chunk_gmask) == 0 || (kEnd == -2 && next == wk1)) {
           flush();
-          if (kEnd == -1 || next < kc1) load_group();
+          if (kEnd == -1 || next < wk1) load_group();
         }
       } else if constexpr (kEnd == 1) {
         flush();
@@ -338,10 +354,10 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
     // round's base plus constants, no clamps, no exits. kEnds ≥ 0: bit i
     // says whether chunk i of every round ends a group; -1: tested at run
     // time. mid: as process's.
-    int base = kc0;
+    int base = wk0;
     auto rounds = [&](auto ends, auto mid) {
       constexpr int kEnds = decltype(ends)::value;
-      for (; base + 2 * kRing <= kc1; base += kRing) {
+      for (; base + 2 * kRing <= wk1; base += kRing) {
         x_round(base);
         const int col = x_col(base);
         static_for<0, kRing>([&](auto ic) {
@@ -352,7 +368,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
       }
     };
     // M ≤ 8: one copy of the rounds per group-end pattern. Rounds start at
-    // kc0 + 4r: every chunk ends a group at groups ≤ 64 (at 32 also mid-chunk);
+    // wk0 + 4r: every chunk ends a group at groups ≤ 64 (at 32 also mid-chunk);
     // at 128 those whose successor is even; per-channel none. M = 9-32: the
     // common group 128 from an even chunk, and one copy that tests at run
     // time (H200: M = 16 28672 × 8192 58.4 → 54.0 µs; M = 24 asym 79.7 →
@@ -362,34 +378,57 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
     using Yes = std::integral_constant<int, 1>;
     using No = std::integral_constant<int, 0>;
     if constexpr ((MT == 2 && !ASYM) || MT == 4) {
-      if (chunk_gmask == 1 && kc0 % 2 == 0) rounds(std::integral_constant<int, 0xA>{}, No{});
+      if (chunk_gmask == 1 && wk0 % 2 == 0) rounds(std::integral_constant<int, 0xA>{}, No{});
       else rounds(std::integral_constant<int, -1>{}, std::integral_constant<int, -1>{});
     } else if constexpr (MT > 1) {
       rounds(std::integral_constant<int, -1>{}, std::integral_constant<int, -1>{});
     } else if (mid_chunk_group) rounds(std::integral_constant<int, 0xF>{}, Yes{});
     else if (chunk_gmask == 0) rounds(std::integral_constant<int, 0xF>{}, No{});
-    else if (chunk_gmask == 1 && kc0 % 2 == 0) rounds(std::integral_constant<int, 0xA>{}, No{});
+    else if (chunk_gmask == 1 && wk0 % 2 == 0) rounds(std::integral_constant<int, 0xA>{}, No{});
     else if (chunk_gmask == 1) rounds(std::integral_constant<int, 0x5>{}, No{});
     else rounds(std::integral_constant<int, 0>{}, No{});
     // The last rounds. Refills unconditional (the tail re-reads its last
     // chunk): a predicated load made the compiler shuffle the whole ring
     // through moves each chunk.
-    for (; base < kc1; base += kRing) {
+    for (; base < wk1; base += kRing) {
       x_round(base);
       const int col = x_col(base);
 #pragma unroll
       for (int i = 0; i < kRing; ++i) {
-        if (base + i >= kc1) break;
+        if (base + i >= wk1) break;
         step(std::integral_constant<int, -2>{}, std::integral_constant<int, -1>{}, base + i, col + 64 * i, ring[i],
-             min(base + kRing + i, kc1 - 1));
+             min(base + kRing + i, wk1 - 1));
       }
     }
     if constexpr (V == 1 || V == 2) acc[0][0] = __uint_as_float(sink & 0x3fffffffu) * 0.f;
   }
 
-  const int64_t n0 = nt * 16 + g;
-  // Calls fn(acc element, row, column) for every element inside [M, N].
+  // A tile's slices add up into its first slice's warp, which alone writes.
+  // (Tile and slice again from the plan: kept live through the loop they
+  // cost spills at the 64-register budget.)
+  if constexpr (kSliced) {
+    const int slices = max(1, plan.warp_slices);
+    const int tiles = kWarps / slices, slice = warp / tiles;
+    if (slices > 1) {
+      __syncthreads();  // x is no longer read: its space takes the slices' sums
+      float4* sums = reinterpret_cast<float4*>(smem);
+      if (slice > 0) sums[(warp - tiles) * 32 + lane] = make_float4(acc[0][0], acc[0][1], acc[0][2], acc[0][3]);
+      __syncthreads();
+      if (slice == 0)
+        for (int s = 1; s < slices; ++s) {
+          const float4 v = sums[(warp + (s - 1) * tiles) * 32 + lane];
+          acc[0][0] += v.x, acc[0][1] += v.y, acc[0][2] += v.z, acc[0][3] += v.w;
+        }
+    }
+  }
+  const int out_tiles = kWarps / (kSliced ? max(1, plan.warp_slices) : 1);
+  const int64_t n0 = kSliced ? ((int64_t)blockIdx.y * out_tiles + warp % out_tiles) * 16 + g : nt * 16 + g;
+  const bool writes = kSliced ? warp < out_tiles && n0 < p.n_pad : active;
+  // Calls fn(acc element, row, column) for every element inside [M, N] that
+  // this thread holds (none in a tile's later slices).
   auto each_output = [&](auto&& fn) {
+    if constexpr (kSliced)
+      if (!writes) return;
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
@@ -401,8 +440,17 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
   };
   if (V < 2 && plan.cluster) {
     __syncthreads();  // x is no longer read: its space takes the partials
-    meet_in_cluster<T>(p, plan.split_k, reinterpret_cast<float*>(smem), 0, kDecodeMaxRows, kDecodeBlockN,
-                       (int64_t)blockIdx.y * kDecodeBlockN, each_output, tid, 256);
+    // The block's width as a constant: computed, its divisions in the meet
+    // loop spilled 250 bytes.
+    auto meet = [&](auto width) {
+      constexpr int kCols = decltype(width)::value;
+      meet_in_cluster<T>(p, plan.split_k, reinterpret_cast<float*>(smem), 0, kDecodeMaxRows, kCols,
+                         (int64_t)blockIdx.y * kCols, each_output, tid, 256);
+    };
+    if (out_tiles == 8) meet(std::integral_constant<int, kDecodeBlockN>{});
+    else if (out_tiles == 4) meet(std::integral_constant<int, kDecodeBlockN / 2>{});
+    else if (out_tiles == 2) meet(std::integral_constant<int, kDecodeBlockN / 4>{});
+    else meet(std::integral_constant<int, kDecodeBlockN / 8>{});
     return;
   }
   // Groups of a column's accumulators for the split-K sums (epilogue.cuh),
@@ -425,9 +473,9 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
     }
   };
   if (V < 2 && plan.split_k > 1 &&
-      !meet_splits(p, p.counters + blockIdx.y, plan.split_k, active, tid == 0, each_sum, [] { __syncthreads(); }))
+      !meet_splits(p, p.counters + blockIdx.y, plan.split_k, writes, tid == 0, each_sum, [] { __syncthreads(); }))
     return;
-  if (active) write_output<T>(p, each_output);
+  if (writes) write_output<T>(p, each_output);
 }
 
 // How many clusters of `size` CTAs of this kernel the GPU holds at once.
@@ -437,11 +485,13 @@ int active_clusters(int size, int smem) {
   return max_active_clusters(decode_kernel<T, ASYM, MT, V, false>, dim3(256), smem, dim3(1, 1, (unsigned)size));
 }
 
-template <typename T, bool ASYM, int MT, int V, bool XR, bool R1>
+template <typename T, bool ASYM, int MT, int V, bool XR, bool R1, bool SL = false>
 Status launch(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
-  auto kernel = decode_kernel<T, ASYM, MT, V, XR, R1>;
+  if (plan.warp_slices > 1 && (!SL || plan.warp_slices > kDecodeMaxSlices || kWarps % plan.warp_slices))
+    return Status::fail(Code::InvalidArgument, "w4a16 decode: warp slices are for M = 1, symmetric weights, 2, 4 or 8 of them");
+  auto kernel = decode_kernel<T, ASYM, MT, V, XR, R1, SL>;
   const int smem = decode_smem_bytes(p.m, plan.chunks_per_split, MT, XR);
-  if (Status st = allow_max_smem<decode_kernel<T, ASYM, MT, V, XR, R1>>(); !st.ok()) return st;
+  if (Status st = allow_max_smem<decode_kernel<T, ASYM, MT, V, XR, R1, SL>>(); !st.ok()) return st;
   const int shift = group_shift(p.group_size);
   const dim3 grid(1, (unsigned)plan.col_blocks, (unsigned)plan.split_k);
   // The split-K CTAs of a column block (along z) form one cluster; where the
@@ -462,7 +512,9 @@ Status launch(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
 template <typename T, bool ASYM, int MT, int V, bool XR>
 Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   if constexpr (MT == 1 && !XR && V == 0 && !ASYM)
-    if (p.m == 1) return launch<T, ASYM, MT, V, XR, true>(p, plan, stream);
+    if (p.m == 1)
+      return plan.warp_slices > 1 ? launch<T, ASYM, MT, V, XR, true, true>(p, plan, stream)
+                                  : launch<T, ASYM, MT, V, XR, true>(p, plan, stream);
   return launch<T, ASYM, MT, V, XR, false>(p, plan, stream);
 }
 
@@ -539,6 +591,27 @@ GemmPlan plan_decode(const GemmParams& p) {
     split = (int)std::max<int64_t>(split, std::min<int64_t>(kc, waves * slots / plan.col_blocks));
   }
   if (p.split_override > 0) split = std::min(p.split_override, kc);
+  // Warp slices (M = 1, symmetric: the R1 kernel): the most, up to 8, that
+  // divide the split count, leave at most 2 splits and at most 128 chunks
+  // of x per CTA. The grid keeps its CTAs: W slices make W times the column
+  // blocks of 1/W the split count. H200, harness, µs, slices / split
+  // (planner's first): 8192² 1 / 8 18.3, 2 / 4 18.3, 4 / 2 in clusters
+  // 17.6, 8 / 1 17.0; 28672 × 8192 1 / 2 in clusters 38.2, 2 / 1 37.7;
+  // 4096² 1 / 16 11.8, 8 / 2 11.6. Where splits remain it loses or ties
+  // (11008 × 4096 2 / 3 17.1 against 16.8), where each CTA's x is longer it
+  // loses (8192 × 28672 4 / 2, 224 chunks, 39.1 against 37.0: every CTA
+  // waits for its x before it starts), and above M = 1 x grows with M
+  // (8192² M = 8 2 / 4 21.8 against 19.1).
+  int slices = 1;
+  if (p.m == 1 && !p.zeros && variant_of(p) == 0 && !plan.x_ring)
+    for (int w = p.slices_override > 0 ? std::min(p.slices_override, kDecodeMaxSlices) : kDecodeMaxSlices; w > 1; w /= 2)
+      if (split % w == 0 && split / w <= 2 && (kc + split / w - 1) / (split / w) <= 128) {
+        slices = w;
+        break;
+      }
+  split /= slices;
+  plan.warp_slices = slices;
+  plan.col_blocks = (p.n_pad / 16 * slices + kWarps - 1) / kWarps;
   plan.chunks_per_split = (kc + split - 1) / split;
   plan.split_k = (kc + plan.chunks_per_split - 1) / plan.chunks_per_split;
 #ifdef WARPFORGE_SM90A  // cluster code exists only in this build's sm_90 machine code

@@ -11,9 +11,10 @@
 // each line also gives a plain streaming read of the same weight bytes.
 //
 // Environment: WF_ARCH=0 (the portable kernels on sm_90), WF_WGMMA=1 (the
-// wgmma kernel at any M), WF_SPLIT=s (force the split-K count), WF_VARIANT=v
-// (probe variants, see gemm_decode.cu / gemm_wgmma.cu; wrong results by
-// design), WF_NOCLUSTER=1 (split-K meets through the scratch), WF_CLUSTERS=1
+// wgmma kernel at any M), WF_SPLIT=s (force the split-K count), WF_SLICES=w
+// (at most w decode warp slices, M = 1), WF_VARIANT=v (probe variants,
+// see gemm_decode.cu / gemm_wgmma.cu; wrong results by design),
+// WF_NOCLUSTER=1 (split-K meets through the scratch), WF_CLUSTERS=1
 // (print how many clusters the GPU holds for the decode plan), WF_TOK=t (the
 // wgmma kernel's tokens per CTA: 32, 48, 64, 96, 128, 192 or 256), WF_RING=1/2 (the decode
 // kernel's x ring wherever M ≤ 32 / never), WF_DECODE=1 (the decode kernel
@@ -221,6 +222,7 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
   p.counters = counters;
   p.variant = std::getenv("WF_VARIANT") ? std::atoi(std::getenv("WF_VARIANT")) : 0;
   p.split_override = std::getenv("WF_SPLIT") ? std::atoi(std::getenv("WF_SPLIT")) : 0;
+  p.slices_override = std::getenv("WF_SLICES") ? std::atoi(std::getenv("WF_SLICES")) : 0;
   p.tok_override = std::getenv("WF_TOK") ? std::atoi(std::getenv("WF_TOK")) : 0;
   p.ring_override = std::getenv("WF_RING") ? std::atoi(std::getenv("WF_RING")) : 0;
   p.ctas_override = std::getenv("WF_CTAS") ? std::atoi(std::getenv("WF_CTAS")) : 0;
@@ -273,7 +275,7 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
   });
   const double gbps = (wbytes + sbytes * (asym ? 2 : 1) + (m * k + m * n) * 2) / (med_us * 1e-6) / 1e9;
   std::printf("%s v%d M=%-4lld N=%-6lld K=%-6lld g=%-3d %s  tok=%-3d split=%-2d%s grid=%lldx%lldx%d  rel=%.2e max=%.2e  %8.1f us  %6.0f GB/s  %3.0f%% copy  (read %.1f us, chained %.1f us)%s\n",
-              plan.hopper ? (plan.stream_k ? "wgmmaSK" : plan.cluster ? "wgmma+ " : "wgmma  ") : plan.cluster ? "decode+" : plan.decode ? "decode " : "tiled  ", p.variant, (long long)m, (long long)n, (long long)k, gs, asym ? "asym" : "sym ", plan.rows_per_block, plan.split_k, plan.x_ring ? " ring" : "", (long long)plan.row_blocks,
+              plan.hopper ? (plan.stream_k ? "wgmmaSK" : plan.cluster ? "wgmma+ " : "wgmma  ") : plan.cluster ? "decode+" : plan.decode ? "decode " : "tiled  ", p.variant, (long long)m, (long long)n, (long long)k, gs, asym ? "asym" : "sym ", plan.rows_per_block, plan.split_k, plan.x_ring ? " ring" : plan.warp_slices > 1 ? (plan.warp_slices == 2 ? " ws2" : plan.warp_slices == 4 ? " ws4" : " ws8") : "", (long long)plan.row_blocks,
               (long long)plan.col_blocks, plan.split_k, rel, max_abs, med_us, gbps, 100 * gbps / copy_gbps,
               read_us, chain_us, rel < 1e-3 ? "" : "  <-- FAIL");
   for (auto& w : ws) { cudaFree(w.w); cudaFree(w.scales); cudaFree(w.zeros); }

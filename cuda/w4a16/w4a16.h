@@ -39,6 +39,7 @@ struct GemmParams {
   int pdl_override;       // 2: launch without programmatic dependent launch (harness experiments)
   int ctas_override;      // wgmma kernel's CTAs per SM at 32 to 64 tokens: 1 or 2 (harness experiments)
   int sk_override;        // wgmma kernel's stream-K: 1 wherever it can run, 2 never (harness experiments)
+  int slices_override;    // > 0: at most this many decode warp slices, 1 none (harness experiments)
 };
 
 // How a GEMM is cut across CTAs, so the caller can provide the scratch.
@@ -53,6 +54,7 @@ struct GemmPlan {
   int split_k;            // CTAs sharing one output tile along K
   int chunks_per_split;   // 64-wide K chunks per CTA
   int ctas_per_sm;        // wgmma: 1, or 2 (32 to 64 tokens)
+  int warp_slices;        // decode, M ≤ 8: warps per 16-column tile, each a run of the CTA's K range (0 or 1: none)
   // wgmma: one wave of `ctas` CTAs shares all tiles' K chunks (stream_k.cuh);
   // workspace_bytes of partials, fresh per launch, and flags in the scratch.
   bool stream_k;
@@ -64,7 +66,8 @@ struct GemmPlan {
   int64_t counters;       // split_k > 1: row_blocks · col_blocks
 };
 constexpr int kGemmBlockN = 256;        // columns per CTA, tiled kernel
-constexpr int kDecodeBlockN = 128;      // columns per CTA, decode kernel
+constexpr int kDecodeBlockN = 128;      // columns per CTA, decode kernel (over its warp slices)
+constexpr int kDecodeMaxSlices = 8;     // decode warp slices at most: 16 columns per CTA
 constexpr int kDecodeMaxRows = 64;      // M up to this runs on the decode kernel
 constexpr int kWgmmaMaxRows = 128;      // split-K sums in the scratch: M up to this (larger M splits K only in clusters)
 constexpr int kStreamKFlags = 1024;     // stream-K CTAs at most (one wave)
@@ -75,7 +78,7 @@ constexpr bool wgmma_tokens(int t) { return t == 32 || t == 48 || t == 64 || t =
 // caller allocates once.
 inline int64_t gemm_counter_bound(int64_t m, int64_t n_pad) {
   const int64_t tiled = ((m + 15) / 16) * ((n_pad + kGemmBlockN - 1) / kGemmBlockN);
-  const int64_t decode = (n_pad + kDecodeBlockN - 1) / kDecodeBlockN;
+  const int64_t decode = (n_pad + kDecodeBlockN / kDecodeMaxSlices - 1) / (kDecodeBlockN / kDecodeMaxSlices);
   return ((tiled > decode ? tiled : decode) + 3) / 4 * 4 + kStreamKFlags;
 }
 inline int32_t* stream_k_flags(int32_t* scratch, int64_t m, int64_t n_pad) {

@@ -69,15 +69,15 @@ export function packScalesHost(src: Uint16Array, groups: number, nPad: number): 
 /** Columns per GEMM CTA (kGemmBlockN in cuda/w4a16/w4a16.h). */
 export const GEMM_BLOCK_N = 256;
 
-/** Columns per CTA of the decode kernel (kDecodeBlockN). */
-export const DECODE_BLOCK_N = 128;
+/** Columns per CTA of the decode kernel at its most warp slices (kDecodeBlockN / kDecodeMaxSlices). */
+export const DECODE_MIN_BLOCK_N = 16;
 
 /** Stream-K flags after the split-K counters (kStreamKFlags). */
 export const STREAM_K_FLAGS = 1024;
 
 /** Split-K arrival counters a GEMM of up to `m` rows may need, rounded to 4, then the stream-K flags (gemm_counter_bound). */
 export const gemmCounterBound = (m: number, nPad: number): number =>
-  Math.ceil(Math.max(Math.ceil(m / 16) * Math.ceil(nPad / GEMM_BLOCK_N), Math.ceil(nPad / DECODE_BLOCK_N)) / 4) * 4 + STREAM_K_FLAGS;
+  Math.ceil(Math.max(Math.ceil(m / 16) * Math.ceil(nPad / GEMM_BLOCK_N), Math.ceil(nPad / DECODE_MIN_BLOCK_N)) / 4) * 4 + STREAM_K_FLAGS;
 
 /** M up to this may split K, summing partials in the zeroed scratch (kWgmmaMaxRows). */
 export const ZEROED_SUM_MAX_ROWS = 128;

@@ -13,7 +13,8 @@
 //     most one piece per CTA, walks a CTA's finishing piece last, and has
 //     every parked piece added by exactly one finisher, the one holding
 //     that tile's last chunk;
-//   - the decode kernel's x (whole K range or ring) fits shared memory;
+//   - the decode kernel's x (whole K range or ring) fits shared memory, and
+//     its warp slices (2, 4 or 8) are only where M = 1 and x is whole;
 //   - on a 132-SM Hopper GPU, given shapes get stream-K (or not) and given
 //     M get the tokens per CTA that measured fastest.
 #include <cstdio>
@@ -83,7 +84,10 @@ int main() {
               const GemmPlan g = plan_gemm(p);
               ++checked;
               const long long kc = p.k_pad / 64;
-              const long long cols = g.hopper ? 128 : g.decode ? kDecodeBlockN : kGemmBlockN;
+              const int slices = g.warp_slices > 1 ? g.warp_slices : 1;
+              const long long cols = g.hopper ? 128 : g.decode ? kDecodeBlockN / slices : kGemmBlockN;
+              if (slices > 1 && (!g.decode || m != 1 || g.x_ring || slices > kDecodeMaxSlices || 8 % slices))
+                fail("warp slices off M = 1 with x whole", p, g);
               if (g.row_blocks * g.rows_per_block < m && !g.decode) fail("rows not covered", p, g);
               if (g.decode && g.rows_per_block < m) fail("decode rows not covered", p, g);
               if (g.col_blocks * cols < p.n_pad) fail("columns not covered", p, g);
