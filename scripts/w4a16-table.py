@@ -43,8 +43,9 @@ def main():
         t = peer.get((p["n"], p["k"], p["m"]))
         ts = f"{t:.1f} ({t / wb:.1f}×)" if t else "—"
         w = r["w4a16 float16"]
+        share = f" ({100 * w['copyFraction']:.0f} %)" if "copyFraction" in w else ""  # the copy suite ran
         print(f"| {p['n']} × {p['k']} | {p['m']} | {cf:.1f} | {wf:.1f} | {cf / wf:.2f}× | {cb:.1f} | {wb:.1f} | {cb / wb:.2f}× "
-              f"| {ts} | {w['gbps']:.0f} ({100 * w['copyFraction']:.0f} %) |")
+              f"| {ts} | {w['gbps']:.0f}{share} |")
 
 
 if __name__ == "__main__":

@@ -91,7 +91,9 @@ def w4a16_peer(l2, group=128):
             got = torch._weight_int4pack_mm(x, packed[-1], group, sz[-1]).float()
             rel = ((got - ref).norm() / ref.norm()).item()
             del q, w, ref, got
-            for m in ms:
+            if rel > 1e-2:  # bf16 output rounding is ~2e-3: anything more is a packing mismatch
+                print(f"torch int4pack N={n} K={k}: packing mismatch (rel err {rel:.1e}), not timed")
+            for m in ms if rel <= 1e-2 else []:
                 xs = [torch.randn(m, k, dtype=torch.bfloat16, device="cuda") for _ in range(sets)]
                 us = median_us(lambda i: torch._weight_int4pack_mm(xs[i], packed[i], group, sz[i]), sets)
                 print(f"torch int4pack bfloat16 M={m} N={n} K={k} g={group}: {us:.1f} us, "
@@ -99,13 +101,16 @@ def w4a16_peer(l2, group=128):
             del packed, sz
         except (RuntimeError, AttributeError) as e:
             print(f"torch int4pack N={n} K={k}: unavailable ({str(e).splitlines()[0][:100]})")
-        dsets = max(1, min(64, -(-3 * l2 // (n * k * 2))))
-        ws = [torch.randn(n, k, dtype=torch.float16, device="cuda") * 0.02 for _ in range(dsets)]
-        for m in ms:
-            xs = [torch.randn(m, k, dtype=torch.float16, device="cuda") for _ in range(dsets)]
-            us = median_us(lambda i: torch.nn.functional.linear(xs[i], ws[i]), dsets)
-            print(f"torch linear float16 M={m} N={n} K={k}: {us:.1f} us")
-        del ws
+        try:
+            dsets = max(1, min(64, -(-3 * l2 // (n * k * 2))))
+            ws = [torch.randn(n, k, dtype=torch.float16, device="cuda") * 0.02 for _ in range(dsets)]
+            for m in ms:
+                xs = [torch.randn(m, k, dtype=torch.float16, device="cuda") for _ in range(dsets)]
+                us = median_us(lambda i: torch.nn.functional.linear(xs[i], ws[i]), dsets)
+                print(f"torch linear float16 M={m} N={n} K={k}: {us:.1f} us")
+            del ws
+        except RuntimeError as e:
+            print(f"torch linear N={n} K={k}: unavailable ({str(e).splitlines()[0][:100]})")
 
 
 def attention_peer(l2):

@@ -608,7 +608,8 @@ GemmPlan plan_decode(const GemmParams& p) {
   // 8 / 2 in clusters; 11008 × 4096 4 / 1, 344 CTAs, 13.8 against 16.9 for
   // 1 / 6 and 15.1 for 8 / 1, 688 CTAs).
   int slices = 1;
-  const int max_slices = p.slices_override > 0 ? std::min(p.slices_override, kDecodeMaxSlices) : kDecodeMaxSlices;
+  int max_slices = kDecodeMaxSlices;  // WF_SLICES: at most the override, a power of two
+  while (p.slices_override > 0 && max_slices > p.slices_override) max_slices /= 2;
   if (p.m == 1 && !p.zeros && variant_of(p) == 0 && !plan.x_ring) {
     if (kc <= 128 && p.split_override <= 0)
       for (int w = max_slices; w > 1; w /= 2)

@@ -11,8 +11,9 @@
 // each line also gives a plain streaming read of the same weight bytes.
 //
 // Environment: WF_ARCH=0 (the portable kernels on sm_90), WF_WGMMA=1 (the
-// wgmma kernel at any M), WF_SPLIT=s (force the split-K count), WF_SLICES=w
-// (at most w decode warp slices, M = 1), WF_VARIANT=v (probe variants,
+// wgmma kernel at any M), WF_SPLIT=s (force the split-K count, which warp
+// slices then divide), WF_SLICES=w (at most w decode warp slices, M = 1;
+// 1: none), WF_VARIANT=v (probe variants,
 // see gemm_decode.cu / gemm_wgmma.cu; wrong results by design),
 // WF_NOCLUSTER=1 (split-K meets through the scratch), WF_CLUSTERS=1
 // (print how many clusters the GPU holds for the decode plan), WF_TOK=t (the

@@ -54,7 +54,7 @@ struct GemmPlan {
   int split_k;            // CTAs sharing one output tile along K
   int chunks_per_split;   // 64-wide K chunks per CTA
   int ctas_per_sm;        // wgmma: 1, or 2 (32 to 64 tokens)
-  int warp_slices;        // decode, M ≤ 8: warps per 16-column tile, each a run of the CTA's K range (0 or 1: none)
+  int warp_slices;        // decode, M = 1: warps per 16-column tile, each a run of the CTA's K range (0 or 1: none)
   // wgmma: one wave of `ctas` CTAs shares all tiles' K chunks (stream_k.cuh);
   // workspace_bytes of partials, fresh per launch, and flags in the scratch.
   bool stream_k;
