@@ -12,6 +12,8 @@ import json
 import re
 import sys
 
+IMPLS = ("cuBLASLt float16", "w4a16 float16", "cuBLASLt bfloat16", "w4a16 bfloat16")
+
 
 def torch_int4(path):
     times = {}
@@ -36,10 +38,10 @@ def main():
     for case in suite["cases"]:
         p = case["params"]
         r = {x["impl"]: x for x in case["results"]}
-        if any(r.get(k, {}).get("error") or k not in r for k in ("cuBLASLt float16", "w4a16 float16", "cuBLASLt bfloat16", "w4a16 bfloat16")):
+        if any(k not in r or r[k].get("error") for k in IMPLS):
             print(f"| {p['n']} × {p['k']} | {p['m']} | (an implementation failed: see the JSON) |")
             continue
-        cf, wf, cb, wb = (r[k]["us"]["median"] for k in ("cuBLASLt float16", "w4a16 float16", "cuBLASLt bfloat16", "w4a16 bfloat16"))
+        cf, wf, cb, wb = (r[k]["us"]["median"] for k in IMPLS)
         t = peer.get((p["n"], p["k"], p["m"]))
         ts = f"{t:.1f} ({t / wb:.1f}×)" if t else "—"
         w = r["w4a16 float16"]

@@ -591,22 +591,20 @@ GemmPlan plan_decode(const GemmParams& p) {
     split = (int)std::max<int64_t>(split, std::min<int64_t>(kc, waves * slots / plan.col_blocks));
   }
   if (p.split_override > 0) split = std::min(p.split_override, kc);
-  // Warp slices (M = 1, symmetric: the R1 kernel): the most, up to 8, that
-  // divide the split count, leave at most 2 splits and at most 128 chunks
-  // of x per CTA. The grid keeps its CTAs: W slices make W times the column
-  // blocks of 1/W the split count. H200, harness, µs, slices / split
-  // (planner's first): 8192² 1 / 8 18.3, 2 / 4 18.3, 4 / 2 in clusters
-  // 17.6, 8 / 1 17.0; 28672 × 8192 1 / 2 in clusters 38.2, 2 / 1 37.7;
-  // 4096² 1 / 16 11.8, 8 / 2 11.6. Where splits remain it loses or ties
-  // (11008 × 4096 2 / 3 17.1 against 16.8), where each CTA's x is longer it
-  // loses (8192 × 28672 4 / 2, 224 chunks, 39.1 against 37.0: every CTA
-  // waits for its x before it starts), and above M = 1 x grows with M
-  // (8192² M = 8 2 / 4 21.8 against 19.1).
-  // First, where a CTA can take all of K (at most 128 chunks), the most
-  // slices whose CTAs fit one wave, K unsplit: no meet at all, even with
-  // idle slots (4096² 8 slices / 1 split, 256 CTAs, 9.9 against 11.5 for
-  // 8 / 2 in clusters; 11008 × 4096 4 / 1, 344 CTAs, 13.8 against 16.9 for
-  // 1 / 6 and 15.1 for 8 / 1, 688 CTAs).
+  // Warp slices (M = 1, symmetric: the R1 kernel), W of them make W times
+  // the column blocks. First, where a CTA can take all of K (at most 128
+  // chunks), the most slices whose CTAs fit one wave, K unsplit: no meet at
+  // all, even with idle slots (H200, harness, µs, slices / split: 4096² 8 /
+  // 1, 256 CTAs, 9.9 against 11.5 for 8 / 2 in clusters; 11008 × 4096 4 /
+  // 1, 344 CTAs, 13.8 against 16.9 for 1 / 6 and 15.1 for 8 / 1, 688 CTAs).
+  // Else the most, up to 8, that divide the split count (the grid keeps its
+  // CTAs at 1/W the splits), leave at most 2 splits and at most 128 chunks
+  // of x per CTA: 8192² 1 / 8 18.3, 2 / 4 18.3, 4 / 2 in clusters 17.6, 8 /
+  // 1 17.0; 28672 × 8192 1 / 2 in clusters 38.2, 2 / 1 37.7. Where splits
+  // remain it loses or ties (11008 × 4096 2 / 3 17.1 against 16.8), where
+  // each CTA's x is longer it loses (8192 × 28672 4 / 2, 224 chunks, 39.1
+  // against 37.0: every CTA waits for its x before it starts), and above
+  // M = 1 x grows with M (8192² M = 8 2 / 4 21.8 against 19.1).
   int slices = 1;
   int max_slices = kDecodeMaxSlices;  // WF_SLICES: at most the override, a power of two
   while (p.slices_override > 0 && max_slices > p.slices_override) max_slices /= 2;
