@@ -131,6 +131,17 @@ describeGpu('gemmW4A16 against a float64 reference', () => {
     await checkWeightSampled(4096, 9216, 'float16', { groupSize: 32 }, [[1, 42]]);
   });
 
+  // On 132-SM GPUs M = 2-6 on symmetric weights whose x (M × K) is at most
+  // 24 KB runs in warp slices with x in its fragments' order: 4096 × 2048
+  // at M = 2, 3 and 6 in 8 slices, 3000 × 1000 per-channel (its last tile
+  // half past N) at M = 5, 1000 × 4104 (K zero-filled past 4104 within the
+  // last chunk) at M = 2.
+  it('M = 2-6 in warp slices: x in fragment order, rows past M discarded', async () => {
+    await checkWeight(4096, 2048, 'bfloat16', { groupSize: 128 }, [[2, 51], [3, 52], [6, 53]]);
+    await checkWeight(3000, 1000, 'float16', { groupSize: -1 }, [[5, 54]]);
+    await checkWeight(1000, 4104, 'float16', { groupSize: 32 }, [[2, 55]]);
+  });
+
   /**
    * For weights too large for a whole float64 reference: every output must be
    * written (the output starts as NaN), and the first and last column of each

@@ -17,7 +17,8 @@
 //   - split-K across CTAs fills the GPU; on sm_90 the CTAs of a column block
 //     form a cluster and add their partials through distributed shared
 //     memory, elsewhere the last CTA to arrive adds them (epilogue.cuh);
-//   - at M = 1 a CTA's warps may instead share fewer tiles, each tile's K
+//   - at M ≤ 8 on symmetric weights x is staged in the order of its mma
+//     fragments, and a CTA's warps may share fewer tiles, each tile's K
 //     range cut among 2, 4 or 8 of them and added up in shared memory (warp
 //     slices): the same grid with fewer splits to meet.
 #include <algorithm>
@@ -84,11 +85,11 @@ constexpr int kXRounds = 4;
 constexpr int kXRingMaxMt = 4;  // built for M ≤ 32
 constexpr int kXRingChunks = kXRounds * kRing;
 static_assert((kXRingChunks & (kXRingChunks - 1)) == 0, "ring offsets wrap by mask");
-// Shared memory: x[M][chunks·64 + 8] (16-bit), and after the loop the fp32
+// Shared memory: x[M][decode_x_row] (16-bit), and after the loop the fp32
 // partials [8·MT][128 + kMeetPad] that a cluster sums.
-inline int decode_smem_bytes(int64_t m, int chunks_per_split, int mt, bool x_ring) {
+inline int decode_smem_bytes(int64_t m, int chunks_per_split, int mt, bool x_ring, bool frag_order) {
   const int chunks = x_ring ? kXRingChunks : chunks_per_split;
-  return std::max((int)(m * (chunks * 64 + 8) * 2), meet_parts_floats(mt * 8, kDecodeBlockN) * 4);
+  return std::max((int)(m * decode_x_row(chunks, frag_order) * 2), meet_parts_floats(mt * 8, kDecodeBlockN) * 4);
 }
 
 // outᵀ = W·xᵀ: the weight tile is mma's A operand (16 columns of N as its 16
@@ -96,13 +97,16 @@ inline int decode_smem_bytes(int64_t m, int chunks_per_split, int mt, bool x_rin
 // packed word holds exactly its A fragment, and at M ≤ 8 one mma per 16×16
 // weight block does the work that two (x as A, 16 rows of which 15 are
 // padding) did before: half the tensor work and half the accumulators.
-// R1: M = 1, x staged in its fragments' order (stage_one_row below); SL:
-// R1 in warp slices (plan.warp_slices, below), a kernel of its own so that
-// the others keep their registers.
-template <typename T, bool ASYM, int MT, int V, bool XR, bool R1 = false, bool SL = false>
+// R1: x staged in its fragments' order (stage_rows below), 1 at M = 1, 2
+// at M = 2-8 (kDecodeFragRows) in warp slices (frag_order()). M = 1 has
+// its own: each lane's row at a constant address, one register fewer in
+// the loop (unsliced, fp16: 20 / 72 bytes spilled, where the M = 2-8 code
+// spilled 36 / 176). SL: R1 in warp slices (plan.warp_slices, below).
+// Kernels of their own, so that the others keep their registers.
+template <typename T, bool ASYM, int MT, int V, bool XR, int R1 = 0, bool SL = false>
 __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const GemmParams p, const GemmPlan plan, int group_shift) {
-  static_assert(!R1 || (MT == 1 && !XR), "the one-row order is for M = 1 with x staged whole");
-  static_assert(!SL || R1, "warp slices are for the one-row kernel");
+  static_assert(!R1 || (MT == 1 && !XR), "the fragment order is for M ≤ 8 with x staged whole");
+  static_assert(!SL || R1, "warp slices are for the fragment-order kernel");
   using N = Num<T>;
   using T2 = typename N::T2;
   extern __shared__ __align__(16) uint8_t smem[];
@@ -118,9 +122,9 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
   const int KC = (int)(p.k_pad / 64);
   const int kc0 = blockIdx.z * plan.chunks_per_split;
   const int kc1 = min(KC, kc0 + plan.chunks_per_split);
-  const int x_row = (XR ? kXRingChunks : plan.chunks_per_split) * 64 + 8;  // +16 B: conflict-free ldmatrix rows
+  const int x_row = decode_x_row(XR ? kXRingChunks : plan.chunks_per_split, R1);
   const int64_t NT = p.n_pad / 16;
-  // Warp slices (plan.warp_slices, M = 1 only): the CTA's 8 warps
+  // Warp slices (plan.warp_slices, the R1 kernel only): the CTA's 8 warps
   // take 8 / slices tiles, each tile's K range cut in `slices` runs of
   // chunks, one per warp, added up in shared memory at the end. Narrow
   // weights then fill the GPU with fewer K splits across CTAs, whose meet
@@ -153,21 +157,24 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
   // (Pieces that complete on their own mbarriers, so that a warp starts once
   // the first has landed, were slower at every shape measured: M = 16,
   // 8192², 32.2 µs against 30.4.)
-  // M = 1 (R1): x in the order its B fragments take it, so that one
-  // 16-byte load per thread, the same for the 8 lanes of a column (a
-  // broadcast: one shared-memory wavefront, not ldmatrix's four), feeds two
-  // k16 steps. Each 64-byte block of 32 values is a 4 × 4 transpose of its
-  // 32-bit words: thread t's 16 bytes are words t, t + 4, t + 8, t + 12.
-  // (A run-time branch in this kernel instead cost M = 2-8 1-2 %.)
-  auto stage_one_row = [&]() {
+  // R1: x in the order its B fragments take it, so that one 16-byte load
+  // per thread feeds two k16 steps: lane (g, t) reads row g (rows past M
+  // repeat row M - 1; at M = 1 the 8 lanes of a column read the same bytes,
+  // a broadcast: one shared-memory wavefront, not ldmatrix's four). Each
+  // 64-byte block of a row's 32 values is a 4 × 4 transpose of its 32-bit
+  // words: thread t's 16 bytes are words t, t + 4, t + 8, t + 12. (At M = 1
+  // a run-time branch in the ldmatrix kernel instead cost M = 2-8 1-2 %.)
+  auto stage_rows = [&]() {
     const int blocks = (kc1 - kc0) * 2;
-    for (int i = tid; i < blocks; i += 256) {
-      const int64_t gk = (int64_t)kc0 * 64 + i * 32;
+    for (int i = tid; i < (R1 == 1 ? 1 : m) * blocks; i += 256) {
+      const int r = R1 == 1 ? 0 : i / blocks, b = i - r * blocks;
+      const int64_t gk = (int64_t)kc0 * 64 + b * 32;
+      const T* src = x + r * p.k + gk;
       uint4 in[4];
 #pragma unroll
       for (int q = 0; q < 4; ++q)
-        in[q] = gk + q * 8 < p.k ? *reinterpret_cast<const uint4*>(x + gk + q * 8) : make_uint4(0, 0, 0, 0);
-      uint4* dst = reinterpret_cast<uint4*>(xs + i * 32);
+        in[q] = gk + q * 8 < p.k ? *reinterpret_cast<const uint4*>(src + q * 8) : make_uint4(0, 0, 0, 0);
+      uint4* dst = reinterpret_cast<uint4*>(xs + r * x_row + b * 32);
       dst[0] = make_uint4(in[0].x, in[1].x, in[2].x, in[3].x);
       dst[1] = make_uint4(in[0].y, in[1].y, in[2].y, in[3].y);
       dst[2] = make_uint4(in[0].z, in[1].z, in[2].z, in[3].z);
@@ -175,7 +182,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
     }
   };
   auto stage_all = [&]() {
-    if constexpr (R1) return stage_one_row();
+    if constexpr (R1) return stage_rows();
     const int per_row = (kc1 - kc0) * 8;
     for (int i = tid; i < m * per_row; i += 256) {
       const int r = i / per_row, c = (i % per_row) * 8;
@@ -291,7 +298,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
     const int chunk_gmask = p.group_size >= 64 ? p.group_size / 64 - 1 : p.group_size == 32 ? 0 : 0x7fffffff;
 
     // M ≤ 8: one ldmatrix_x4 feeds two k16 steps (lanes 16-31 address k + 16).
-    const T* xbase2 = R1 ? xs + t * 8 : xs + min(lane % 8, m - 1) * x_row + (lane / 8) * 8;
+    const T* xbase2 = R1 == 1 ? xs + t * 8 : R1 ? xs + min(g, m - 1) * x_row + t * 8 : xs + min(lane % 8, m - 1) * x_row + (lane / 8) * 8;
     // kEnd: 1 the chunk ends a group, 0 it does not; -1 tested at run time;
     // -2 tested at run time, and so is the end of the K range (last rounds).
     // kMid: whether a group also ends mid-chunk (group 32), 1 / 0, or -1
@@ -485,12 +492,12 @@ int active_clusters(int size, int smem) {
   return max_active_clusters(decode_kernel<T, ASYM, MT, V, false>, dim3(256), smem, dim3(1, 1, (unsigned)size));
 }
 
-template <typename T, bool ASYM, int MT, int V, bool XR, bool R1, bool SL = false>
+template <typename T, bool ASYM, int MT, int V, bool XR, int R1, bool SL = false>
 Status launch(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   if (plan.warp_slices > 1 && (!SL || plan.warp_slices > kDecodeMaxSlices || kWarps % plan.warp_slices))
-    return Status::fail(Code::InvalidArgument, "w4a16 decode: warp slices are for M = 1, symmetric weights, 2, 4 or 8 of them");
+    return Status::fail(Code::InvalidArgument, "w4a16 decode: warp slices are for M ≤ 8, symmetric weights, 2, 4 or 8 of them");
   auto kernel = decode_kernel<T, ASYM, MT, V, XR, R1, SL>;
-  const int smem = decode_smem_bytes(p.m, plan.chunks_per_split, MT, XR);
+  const int smem = decode_smem_bytes(p.m, plan.chunks_per_split, MT, XR, R1 != 0);
   if (Status st = allow_max_smem<decode_kernel<T, ASYM, MT, V, XR, R1, SL>>(); !st.ok()) return st;
   const int shift = group_shift(p.group_size);
   const dim3 grid(1, (unsigned)plan.col_blocks, (unsigned)plan.split_k);
@@ -511,14 +518,23 @@ Status launch(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
 // group 32 lost 2 % when this was a run-time branch; not measured since.)
 template <typename T, bool ASYM, int MT, int V, bool XR>
 Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
-  if constexpr (MT == 1 && !XR && V == 0 && !ASYM)
-    if (p.m == 1)
-      return plan.warp_slices > 1 ? launch<T, ASYM, MT, V, XR, true, true>(p, plan, stream)
-                                  : launch<T, ASYM, MT, V, XR, true>(p, plan, stream);
-  return launch<T, ASYM, MT, V, XR, false>(p, plan, stream);
+  if constexpr (MT == 1 && !XR && V == 0 && !ASYM) {
+    const bool sliced = plan.warp_slices > 1;
+    if (p.m == 1) return sliced ? launch<T, ASYM, MT, V, XR, 1, true>(p, plan, stream) : launch<T, ASYM, MT, V, XR, 1>(p, plan, stream);
+    if (p.m <= kDecodeFragRows && sliced) return launch<T, ASYM, MT, V, XR, 2, true>(p, plan, stream);
+  }
+  return launch<T, ASYM, MT, V, XR, 0>(p, plan, stream);
 }
 
 int variant_of(const GemmParams& p) { return p.variant > 0 && p.variant < kVariants ? p.variant : 0; }
+// Whether run() takes an R1 kernel (x in fragment order): at M = 1, and at
+// M = 2-8 in warp slices. (Unsliced at M = 2-8 it lost to ldmatrix at
+// every shape measured, by up to 5 %: H200, harness, µs, ldmatrix /
+// fragment order, M = 4 28672 × 8192 40.75 / 42.7, 8192 × 28672 39.6 /
+// 41.55; M = 8 8192² 19.3 / 20.55; M = 2 4096 × 11008 16.05 / 16.55.)
+bool frag_order(const GemmParams& p, bool x_ring, int slices) {
+  return !p.zeros && variant_of(p) == 0 && !x_ring && (p.m == 1 || (p.m <= kDecodeFragRows && slices > 1));
+}
 
 // Clusters of `size` CTAs that the GPU holds at once: an occupancy query,
 // cached for the process per (MT, size, CTAs resident per SM), which is all
@@ -554,11 +570,20 @@ int cluster_capacity(int mt, int size, int smem) {
 // 34.0; 14336 × 4096, 4 splits, 17.1 / 19.9 / 24.9 against 18.3 / 19.8 /
 // 24.0); of 2 they win at 16 rows too (28672 × 8192, above).
 constexpr int kMaxMeetCluster = 8;
-[[maybe_unused]] void choose_cluster(GemmPlan& plan, int64_t m, int mt, int64_t slots) {
+// Warp slices take K ranges whose x is at most this many 64-wide chunks ×
+// rows: at M = 1 128 (16 KB); at M = 2-8 192 (24 KB). H200, harness, µs,
+// the ldmatrix kernel's splits / 8 or 4 slices with K unsplit: M = 2
+// 4096² (128) 11.85 / 10.8, 11008 × 4096 (128) 17.45 / 14.8; M = 3 4096²
+// (192) 12.15 / 11.6; M = 4 (256) 4096² 12.2 / 12.1, 11008 × 4096 17.85 /
+// 16.9, but M = 2 8192² (256) 18.35 / 20.6, M = 2 4096 × 11008 (344)
+// 16.05 / 17.8, M = 8 4096² (512) 12.3 / 15.0.
+constexpr int kSliceX = 128;
+constexpr int kSliceXRows = 192;
+[[maybe_unused]] void choose_cluster(GemmPlan& plan, int64_t m, int mt, int64_t slots, int smem) {
   const int s = plan.split_k;
   if (s < 2 || s > (m <= 8 ? kMaxMeetCluster : 2)) return;
   plan.cluster = plan.col_blocks * s <= slots &&
-                 plan.col_blocks <= cluster_capacity(mt, s, decode_smem_bytes(m, plan.chunks_per_split, mt, plan.x_ring));
+                 plan.col_blocks <= cluster_capacity(mt, s, smem);
 }
 
 }  // namespace
@@ -581,8 +606,9 @@ GemmPlan plan_decode(const GemmParams& p) {
   // splits.
   const int smem_cap = 227 * 1024 / cps_slots - 1024;
   plan.x_ring = mt <= kXRingMaxMt && p.ring_override != 2 &&
-                (p.ring_override == 1 || decode_smem_bytes(p.m, (kc + split - 1) / split, mt, false) > smem_cap);
-  while (split < kc && decode_smem_bytes(p.m, (kc + split - 1) / split, mt, plan.x_ring) > smem_cap) ++split;
+                (p.ring_override == 1 || decode_smem_bytes(p.m, (kc + split - 1) / split, mt, false, frag_order(p, false, 1)) > smem_cap);
+  const bool frag = frag_order(p, plan.x_ring, 1);
+  while (split < kc && decode_smem_bytes(p.m, (kc + split - 1) / split, mt, plan.x_ring, frag) > smem_cap) ++split;
   // If shared memory forced the grid past one wave, fill whole waves: a
   // partial last wave costs a full wave's time (measured: 9 splits of 64
   // column blocks, 1.09 waves, 93 µs; 16 splits, 2 waves, 69 µs).
@@ -591,10 +617,10 @@ GemmPlan plan_decode(const GemmParams& p) {
     split = (int)std::max<int64_t>(split, std::min<int64_t>(kc, waves * slots / plan.col_blocks));
   }
   if (p.split_override > 0) split = std::min(p.split_override, kc);
-  // Warp slices (M = 1, symmetric: the R1 kernel), W of them make W times
-  // the column blocks. First, where a CTA can take all of K (at most 128
-  // chunks), the most slices whose CTAs fit one wave, K unsplit: no meet at
-  // all, even with idle slots (H200, harness, µs, slices / split: 4096² 8 /
+  // Warp slices (the R1 kernels: M ≤ 8, symmetric), W of them make W times
+  // the column blocks. First, where a CTA can take all of K (x of at most
+  // kSliceX chunk-rows), the most slices whose CTAs fit one wave, K
+  // unsplit: no meet at all, even with idle slots (H200, harness, µs, slices / split: 4096² 8 /
   // 1, 256 CTAs, 9.9 against 11.5 for 8 / 2 in clusters; 11008 × 4096 4 /
   // 1, 344 CTAs, 13.8 against 16.9 for 1 / 6 and 15.1 for 8 / 1, 688 CTAs).
   // Else the most, up to 8, that divide the split count (the grid keeps its
@@ -605,20 +631,23 @@ GemmPlan plan_decode(const GemmParams& p) {
   // each CTA's x is longer it loses (8192 × 28672 4 / 2, 224 chunks, 39.1
   // against 37.0: every CTA waits for its x before it starts), and above
   // M = 1 x grows with M (8192² M = 8 2 / 4 21.8 against 19.1).
+  // At M = 2-8 only the first rule: with splits left (M = 3-4, 4096², 8
+  // slices / 2 splits) they lost to the ldmatrix kernel, 12.55-12.8
+  // against 12.15-12.2 µs.
   int slices = 1;
   int max_slices = kDecodeMaxSlices;  // WF_SLICES: at most the override, a power of two
   while (p.slices_override > 0 && max_slices > p.slices_override) max_slices /= 2;
-  if (p.m == 1 && !p.zeros && variant_of(p) == 0 && !plan.x_ring) {
-    if (kc <= 128 && p.split_override <= 0)
+  if (frag_order(p, plan.x_ring, kDecodeMaxSlices)) {
+    if (p.m * kc <= (p.m == 1 ? kSliceX : kSliceXRows) && p.split_override <= 0)
       for (int w = max_slices; w > 1; w /= 2)
         if ((p.n_pad / 16 * w + kWarps - 1) / kWarps <= slots) {
           slices = w;
           split = w;  // divided below: one split
           break;
         }
-    if (slices == 1)
+    if (slices == 1 && p.m == 1)
       for (int w = max_slices; w > 1; w /= 2)
-        if (split % w == 0 && split / w <= 2 && (kc + split / w - 1) / (split / w) <= 128) {
+        if (split % w == 0 && split / w <= 2 && (kc + split / w - 1) / (split / w) <= kSliceX) {
           slices = w;
           break;
         }
@@ -629,7 +658,8 @@ GemmPlan plan_decode(const GemmParams& p) {
   plan.chunks_per_split = (kc + split - 1) / split;
   plan.split_k = (kc + plan.chunks_per_split - 1) / plan.chunks_per_split;
 #ifdef WARPFORGE_SM90A  // cluster code exists only in this build's sm_90 machine code
-  if (p.arch >= 90) choose_cluster(plan, p.m, mt, slots);
+  if (p.arch >= 90)
+    choose_cluster(plan, p.m, mt, slots, decode_smem_bytes(p.m, plan.chunks_per_split, mt, plan.x_ring, frag_order(p, plan.x_ring, plan.warp_slices)));
 #endif
   // Workspace and counters come zeroed from the caller's scratch (see
   // gemm_scratch_bytes) and are left zeroed.
@@ -673,7 +703,7 @@ Status run_rows(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) 
 
 int decode_active_clusters(const GemmParams& p, const GemmPlan& plan, int size) {
   const int mt = plan.rows_per_block / 8;
-  return cluster_capacity(mt, size, decode_smem_bytes(p.m, plan.chunks_per_split, mt, plan.x_ring));
+  return cluster_capacity(mt, size, decode_smem_bytes(p.m, plan.chunks_per_split, mt, plan.x_ring, frag_order(p, plan.x_ring, plan.warp_slices)));
 }
 
 Status launch_decode(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {

@@ -12,7 +12,7 @@
 //
 // Environment: WF_ARCH=0 (the portable kernels on sm_90), WF_WGMMA=1 (the
 // wgmma kernel at any M), WF_SPLIT=s (force the split-K count, which warp
-// slices then divide), WF_SLICES=w (at most w decode warp slices, M = 1;
+// slices then divide), WF_SLICES=w (at most w decode warp slices, M ≤ 8;
 // 1: none), WF_VARIANT=v (probe variants,
 // see gemm_decode.cu / gemm_wgmma.cu; wrong results by design),
 // WF_NOCLUSTER=1 (split-K meets through the scratch), WF_CLUSTERS=1

@@ -54,7 +54,7 @@ struct GemmPlan {
   int split_k;            // CTAs sharing one output tile along K
   int chunks_per_split;   // 64-wide K chunks per CTA
   int ctas_per_sm;        // wgmma: 1, or 2 (32 to 64 tokens)
-  int warp_slices;        // decode, M = 1: warps per 16-column tile, each a run of the CTA's K range (0 or 1: none)
+  int warp_slices;        // decode, M ≤ kDecodeFragRows: warps per 16-column tile, each a run of the CTA's K range (0 or 1: none)
   // wgmma: one wave of `ctas` CTAs shares all tiles' K chunks (stream_k.cuh);
   // workspace_bytes of partials, fresh per launch, and flags in the scratch.
   bool stream_k;
@@ -68,6 +68,12 @@ struct GemmPlan {
 constexpr int kGemmBlockN = 256;        // columns per CTA, tiled kernel
 constexpr int kDecodeBlockN = 128;      // columns per CTA, decode kernel (over its warp slices)
 constexpr int kDecodeMaxSlices = 8;     // decode warp slices at most: 16 columns per CTA
+constexpr int kDecodeFragRows = 8;      // decode: x staged in its mma fragments' order (and warp slices) up to this M, symmetric weights
+// Elements of a decode CTA's x row in shared memory: its K range plus a pad
+// that staggers rows across banks. ldmatrix reads 8 rows of 16 B a phase:
+// +8 (16 B). The fragment order reads 2 rows of 64 B per 128-byte phase:
+// +32 (64 B).
+WF_HD int decode_x_row(int chunks, bool frag_order) { return chunks * 64 + (frag_order ? 32 : 8); }
 constexpr int kDecodeMaxRows = 64;      // M up to this runs on the decode kernel
 constexpr int kWgmmaMaxRows = 128;      // split-K sums in the scratch: M up to this (larger M splits K only in clusters)
 constexpr int kStreamKFlags = 1024;     // stream-K CTAs at most (one wave)
