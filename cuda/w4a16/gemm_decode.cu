@@ -8,8 +8,9 @@
 //     barrier in the loop (but one per round where x streams, below);
 //   - the CTA's 8 warps (128 columns) share one copy of x[0:M, K range] in
 //     shared memory, loaded once (or, where it does not fit, streamed
-//     through a ring of rounds); rows past M are never loaded: ldmatrix
-//     addresses of rows ≥ M repeat row M-1, whose products are discarded;
+//     through a ring of rounds); rows past M are never loaded: the x reads
+//     of rows ≥ M (ldmatrix, or the fragment order's 16-byte loads) repeat
+//     row M-1, whose products are discarded;
 //   - the weight tile is the mma's A operand and x its B (outᵀ = W·xᵀ), so
 //     M is covered in steps of 8 rows, not 16;
 //   - weights are dequantized to (q - z), exact in 16 bits, and the group
@@ -87,9 +88,9 @@ constexpr int kXRingChunks = kXRounds * kRing;
 static_assert((kXRingChunks & (kXRingChunks - 1)) == 0, "ring offsets wrap by mask");
 // Shared memory: x[M][decode_x_row] (16-bit), and after the loop the fp32
 // partials [8·MT][128 + kMeetPad] that a cluster sums.
-inline int decode_smem_bytes(int64_t m, int chunks_per_split, int mt, bool x_ring, bool frag_order) {
+inline int decode_smem_bytes(int64_t m, int chunks_per_split, int mt, bool x_ring, bool frag) {
   const int chunks = x_ring ? kXRingChunks : chunks_per_split;
-  return std::max((int)(m * decode_x_row(chunks, frag_order) * 2), meet_parts_floats(mt * 8, kDecodeBlockN) * 4);
+  return std::max((int)(m * decode_x_row(chunks, frag) * 2), meet_parts_floats(mt * 8, kDecodeBlockN) * 4);
 }
 
 // outᵀ = W·xᵀ: the weight tile is mma's A operand (16 columns of N as its 16
@@ -297,7 +298,8 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
     const bool mid_chunk_group = p.group_size == 32;
     const int chunk_gmask = p.group_size >= 64 ? p.group_size / 64 - 1 : p.group_size == 32 ? 0 : 0x7fffffff;
 
-    // M ≤ 8: one ldmatrix_x4 feeds two k16 steps (lanes 16-31 address k + 16).
+    // M ≤ 8: one x read feeds two k16 steps: an ldmatrix_x4 (lanes 8i to
+    // 8i + 7 address k + 8i), or in fragment order (R1) one 16-byte load.
     const T* xbase2 = R1 == 1 ? xs + t * 8 : R1 ? xs + min(g, m - 1) * x_row + t * 8 : xs + min(lane % 8, m - 1) * x_row + (lane / 8) * 8;
     // kEnd: 1 the chunk ends a group, 0 it does not; -1 tested at run time;
     // -2 tested at run time, and so is the end of the K range (last rounds).
@@ -516,6 +518,7 @@ Status launch(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
 // ldmatrix, 28672 × 8192 38.65 / 37.8, 8192 × 28672 37.25 / 36.8, 8192² 18.5
 // / 18.05, 11008 × 4096 17.5 / 16.8, 4096 × 11008 16.1 / 15.6. (Asymmetric
 // group 32 lost 2 % when this was a run-time branch; not measured since.)
+// M = 2-8 in fragment order only in warp slices (frag_order()).
 template <typename T, bool ASYM, int MT, int V, bool XR>
 Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   if constexpr (MT == 1 && !XR && V == 0 && !ASYM) {
@@ -619,7 +622,7 @@ GemmPlan plan_decode(const GemmParams& p) {
   if (p.split_override > 0) split = std::min(p.split_override, kc);
   // Warp slices (the R1 kernels: M ≤ 8, symmetric), W of them make W times
   // the column blocks. First, where a CTA can take all of K (x of at most
-  // kSliceX chunk-rows), the most slices whose CTAs fit one wave, K
+  // kSliceX chunk-rows at M = 1, kSliceXRows above), the most slices whose CTAs fit one wave, K
   // unsplit: no meet at all, even with idle slots (H200, harness, µs, slices / split: 4096² 8 /
   // 1, 256 CTAs, 9.9 against 11.5 for 8 / 2 in clusters; 11008 × 4096 4 /
   // 1, 344 CTAs, 13.8 against 16.9 for 1 / 6 and 15.1 for 8 / 1, 688 CTAs).

@@ -203,6 +203,19 @@ int main() {
     if (!g.decode || (g.warp_slices > 1 ? g.warp_slices : 1) != c.slices || (c.slices > 1 && c.m > 1 && g.split_k != 1))
       fail("decode warp slices", p, g);
   }
+  // No warp slices on asymmetric weights (no fragment-order kernel) nor
+  // with the x ring (WF_RING=1), at any M ≤ 8.
+  uint16_t zeros = 0;
+  for (long long m : {1LL, 2LL, 3LL, 8LL})
+    for (long long n : {200LL, 4096LL, 11008LL})
+      for (int ring : {0, 1}) {
+        GemmParams p = hopper(m, n, 4096, 128);
+        if (ring) p.ring_override = 1;
+        else p.zeros = &zeros;
+        const GemmPlan g = plan_gemm(p);
+        ++checked;
+        if (g.warp_slices > 1) fail(ring ? "warp slices with the x ring" : "warp slices on asymmetric weights", p, g);
+      }
   std::printf("checked %d plans, %d failed\n", checked, bad);
   return bad ? 1 : 0;
 }
