@@ -116,8 +116,9 @@ describeGpu('gemmW4A16 against a float64 reference', () => {
     qw.dispose();
   }
 
+  // (M = 7: x of 7 × 32 chunks is more than warp slices take, so K splits 8 ways.)
   it('a wide weight whose split-K partials meet through the scratch (on H100: 64 clusters of 8 do not fit)', async () => {
-    await checkWeight(8192, 2048, 'float16', { groupSize: 128, symmetric: false }, [[1, 4], [5, 8], [16, 19]]);
+    await checkWeight(8192, 2048, 'float16', { groupSize: 128, symmetric: false }, [[7, 4], [8, 8], [16, 19]]);
   });
 
   // On 132-SM GPUs (H100/H200) M = 1 on symmetric weights runs in warp
@@ -131,15 +132,16 @@ describeGpu('gemmW4A16 against a float64 reference', () => {
     await checkWeightSampled(4096, 9216, 'float16', { groupSize: 32 }, [[1, 42]]);
   });
 
-  // On 132-SM GPUs M = 2-6 on symmetric weights whose x (M × K) is at most
-  // 24 KB runs in warp slices with x in its fragments' order: 4096 × 2048
-  // at M = 2, 3 and 6 in 8 slices, 3000 × 1000 per-channel (its last tile
-  // half past N) at M = 5, 1000 × 4104 (K zero-filled past 4104 within the
-  // last chunk) at M = 2.
-  it('M = 2-6 in warp slices: x in fragment order, rows past M discarded', async () => {
+  // On 132-SM GPUs M = 2-6 whose x (M × K) is at most 24 KB runs in warp
+  // slices with x in its fragments' order: 4096 × 2048 at M = 2, 3 and 6 in
+  // 8 slices, 3000 × 1000 per-channel (its last tile half past N) at M = 5,
+  // 1000 × 4104 (K zero-filled past 4104 within the last chunk) at M = 2;
+  // asymmetric 4096 × 2048 at M = 1 and 2, group 64.
+  it('M = 1-6 in warp slices: x in fragment order, rows past M discarded, zero points', async () => {
     await checkWeight(4096, 2048, 'bfloat16', { groupSize: 128 }, [[2, 51], [3, 52], [6, 53]]);
     await checkWeight(3000, 1000, 'float16', { groupSize: -1 }, [[5, 54]]);
     await checkWeight(1000, 4104, 'float16', { groupSize: 32 }, [[2, 55]]);
+    await checkWeight(4096, 2048, 'float16', { groupSize: 64, symmetric: false }, [[1, 56], [2, 57]]);
   });
 
   /**

@@ -18,7 +18,7 @@
 //   - split-K across CTAs fills the GPU; on sm_90 the CTAs of a column block
 //     form a cluster and add their partials through distributed shared
 //     memory, elsewhere the last CTA to arrive adds them (epilogue.cuh);
-//   - at M ≤ 8 on symmetric weights x is staged in the order of its mma
+//   - at M ≤ 8 x may be staged in the order of its mma
 //     fragments, and a CTA's warps may share fewer tiles, each tile's K
 //     range cut among 2, 4 or 8 of them and added up in shared memory (warp
 //     slices): the same grid with fewer splits to meet.
@@ -497,7 +497,7 @@ int active_clusters(int size, int smem) {
 template <typename T, bool ASYM, int MT, int V, bool XR, int R1, bool SL = false>
 Status launch(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   if (plan.warp_slices > 1 && (!SL || plan.warp_slices > kDecodeMaxSlices || kWarps % plan.warp_slices))
-    return Status::fail(Code::InvalidArgument, "w4a16 decode: warp slices are for M ≤ 8, symmetric weights, 2, 4 or 8 of them");
+    return Status::fail(Code::InvalidArgument, "w4a16 decode: warp slices are for M ≤ 8 with x staged whole, 2, 4 or 8 of them");
   auto kernel = decode_kernel<T, ASYM, MT, V, XR, R1, SL>;
   const int smem = decode_smem_bytes(p.m, plan.chunks_per_split, MT, XR, R1 != 0);
   if (Status st = allow_max_smem<decode_kernel<T, ASYM, MT, V, XR, R1, SL>>(); !st.ok()) return st;
@@ -516,12 +516,14 @@ Status launch(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
 
 // M = 1 (symmetric weights) in x's fragment order: H200, harness, µs, against
 // ldmatrix, 28672 × 8192 38.65 / 37.8, 8192 × 28672 37.25 / 36.8, 8192² 18.5
-// / 18.05, 11008 × 4096 17.5 / 16.8, 4096 × 11008 16.1 / 15.6. (Asymmetric
-// group 32 lost 2 % when this was a run-time branch; not measured since.)
+// / 18.05, 11008 × 4096 17.5 / 16.8, 4096 × 11008 16.1 / 15.6. Asymmetric
+// (group 64 and up, frag_order()), with slices where the planner takes
+// them: 8192 × 28672 38.05 / 37.8, 4096 × 11008 16.05 / 15.8, 28672 × 8192
+// 39.95 / 39.7.
 // M = 2-8 in fragment order only in warp slices (frag_order()).
 template <typename T, bool ASYM, int MT, int V, bool XR>
 Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
-  if constexpr (MT == 1 && !XR && V == 0 && !ASYM) {
+  if constexpr (MT == 1 && !XR && V == 0) {
     const bool sliced = plan.warp_slices > 1;
     if (p.m == 1) return sliced ? launch<T, ASYM, MT, V, XR, 1, true>(p, plan, stream) : launch<T, ASYM, MT, V, XR, 1>(p, plan, stream);
     if (p.m <= kDecodeFragRows && sliced) return launch<T, ASYM, MT, V, XR, 2, true>(p, plan, stream);
@@ -535,8 +537,12 @@ int variant_of(const GemmParams& p) { return p.variant > 0 && p.variant < kVaria
 // every shape measured, by up to 5 %: H200, harness, µs, ldmatrix /
 // fragment order, M = 4 28672 × 8192 40.75 / 42.7, 8192 × 28672 39.6 /
 // 41.55; M = 8 8192² 19.3 / 20.55; M = 2 4096 × 11008 16.05 / 16.55.)
+// Not on asymmetric weights of group 32 (their kernels spill more, and lost
+// 1-2 %: M = 1 28672 × 8192 55.5 / 56.7, 8192 × 28672 53.95 / 55.0, 4096
+// × 11008 21.15 / 21.35; 8192² won, 23.8 / 23.05).
 bool frag_order(const GemmParams& p, bool x_ring, int slices) {
-  return !p.zeros && variant_of(p) == 0 && !x_ring && (p.m == 1 || (p.m <= kDecodeFragRows && slices > 1));
+  return variant_of(p) == 0 && !x_ring && (!p.zeros || p.group_size != 32) &&
+         (p.m == 1 || (p.m <= kDecodeFragRows && slices > 1));
 }
 
 // Clusters of `size` CTAs that the GPU holds at once: an occupancy query,
@@ -620,7 +626,7 @@ GemmPlan plan_decode(const GemmParams& p) {
     split = (int)std::max<int64_t>(split, std::min<int64_t>(kc, waves * slots / plan.col_blocks));
   }
   if (p.split_override > 0) split = std::min(p.split_override, kc);
-  // Warp slices (the R1 kernels: M ≤ 8, symmetric), W of them make W times
+  // Warp slices (the R1 kernels: M ≤ 8), W of them make W times
   // the column blocks. First, where a CTA can take all of K (x of at most
   // kSliceX chunk-rows at M = 1, kSliceXRows above), the most slices whose CTAs fit one wave, K
   // unsplit: no meet at all, even with idle slots (H200, harness, µs, slices / split: 4096² 8 /
@@ -634,9 +640,13 @@ GemmPlan plan_decode(const GemmParams& p) {
   // each CTA's x is longer it loses (8192 × 28672 4 / 2, 224 chunks, 39.1
   // against 37.0: every CTA waits for its x before it starts), and above
   // M = 1 x grows with M (8192² M = 8 2 / 4 21.8 against 19.1).
-  // At M = 2-8 only the first rule: with splits left (M = 3-4, 4096², 8
-  // slices / 2 splits) they lost to the ldmatrix kernel, 12.55-12.8
-  // against 12.15-12.2 µs.
+  // At M = 2-8, and on asymmetric weights, only the first rule: with
+  // splits left they lost (M = 3-4, 4096², 8 slices / 2 splits, 12.55-12.8
+  // against 12.15-12.2 µs; asymmetric M = 1 4096 × 11008, 8 / 2, 16.65
+  // against 16.0). Asymmetric, the first rule against the splits before,
+  // M = 1: 4096² 12.0 / 10.35, 11008 × 4096 17.5 / 14.45, 8192² 18.75 /
+  // 17.9, per-channel 3000 × 1000 8.15 / 7.3; M = 2 4096² 12.15 / 11.1,
+  // 11008 × 4096 17.35 / 15.55 (group 32: frag_order()).
   int slices = 1;
   int max_slices = kDecodeMaxSlices;  // WF_SLICES: at most the override, a power of two
   while (p.slices_override > 0 && max_slices > p.slices_override) max_slices /= 2;
@@ -648,7 +658,7 @@ GemmPlan plan_decode(const GemmParams& p) {
           split = w;  // divided below: one split
           break;
         }
-    if (slices == 1 && p.m == 1)
+    if (slices == 1 && p.m == 1 && !p.zeros)
       for (int w = max_slices; w > 1; w /= 2)
         if (split % w == 0 && split / w <= 2 && (kc + split / w - 1) / (split / w) <= kSliceX) {
           slices = w;

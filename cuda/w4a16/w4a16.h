@@ -68,7 +68,7 @@ struct GemmPlan {
 constexpr int kGemmBlockN = 256;        // columns per CTA, tiled kernel
 constexpr int kDecodeBlockN = 128;      // columns per CTA, decode kernel (over its warp slices)
 constexpr int kDecodeMaxSlices = 8;     // decode warp slices at most: 16 columns per CTA
-constexpr int kDecodeFragRows = 8;      // decode: x staged in its mma fragments' order (and warp slices) up to this M, symmetric weights
+constexpr int kDecodeFragRows = 8;      // decode: x staged in its mma fragments' order (and warp slices) up to this M
 // Elements of a decode CTA's x row in shared memory: its K range plus a pad
 // that staggers rows across banks. ldmatrix reads 8 rows of 16 B a phase:
 // +8 (16 B). The fragment order reads 2 rows of 64 B per 128-byte phase:

@@ -15,7 +15,7 @@
 //     that tile's last chunk;
 //   - the decode kernel's x (whole K range or ring) fits shared memory, and
 //     its warp slices (2, 4 or 8) are only where M ≤ kDecodeFragRows and x
-//     is whole;
+//     is whole, and on asymmetric weights only with K unsplit;
 //   - on a 132-SM Hopper GPU, given shapes get stream-K (or not) and given
 //     M get the tokens per CTA that measured fastest.
 #include <cstdio>
@@ -203,19 +203,30 @@ int main() {
     if (!g.decode || (g.warp_slices > 1 ? g.warp_slices : 1) != c.slices || (c.slices > 1 && c.m > 1 && g.split_k != 1))
       fail("decode warp slices", p, g);
   }
-  // No warp slices on asymmetric weights (no fragment-order kernel) nor
-  // with the x ring (WF_RING=1), at any M ≤ 8.
+  // Asymmetric weights get warp slices only with K unsplit, and nothing gets
+  // them with the x ring (WF_RING=1), at any M ≤ 8.
   uint16_t zeros = 0;
   for (long long m : {1LL, 2LL, 3LL, 8LL})
     for (long long n : {200LL, 4096LL, 11008LL})
-      for (int ring : {0, 1}) {
-        GemmParams p = hopper(m, n, 4096, 128);
-        if (ring) p.ring_override = 1;
-        else p.zeros = &zeros;
-        const GemmPlan g = plan_gemm(p);
-        ++checked;
-        if (g.warp_slices > 1) fail(ring ? "warp slices with the x ring" : "warp slices on asymmetric weights", p, g);
-      }
+      for (long long k : {4096LL, 11008LL})
+        for (int ring : {0, 1}) {
+          GemmParams p = hopper(m, n, k, 128);
+          if (ring) p.ring_override = 1;
+          else p.zeros = &zeros;
+          const GemmPlan g = plan_gemm(p);
+          ++checked;
+          if (g.warp_slices > 1 && (ring || g.split_k != 1))
+            fail(ring ? "warp slices with the x ring" : "asymmetric warp slices with a K split", p, g);
+        }
+  // Asymmetric 4096² at M = 1-2 in 8 slices; 4096 × 11008 (more K than a CTA
+  // takes whole) and group 32 in none.
+  for (const Slices& c : {Slices{1, 4096, 4096, 128, 8}, Slices{2, 4096, 4096, 128, 8}, Slices{1, 4096, 11008, 128, 1}, Slices{1, 4096, 4096, 32, 1}}) {
+    GemmParams p = hopper(c.m, c.n, c.k, c.gs);
+    p.zeros = &zeros;
+    const GemmPlan g = plan_gemm(p);
+    ++checked;
+    if (!g.decode || (g.warp_slices > 1 ? g.warp_slices : 1) != c.slices) fail("asymmetric decode warp slices", p, g);
+  }
   std::printf("checked %d plans, %d failed\n", checked, bad);
   return bad ? 1 : 0;
 }
