@@ -66,6 +66,7 @@ constexpr int kVariants = 5;
 constexpr int kVariants = 1;
 #endif
 int variant_of(const GemmParams& p);
+bool frag_order(const GemmParams& p, bool x_ring, int slices);
 constexpr int kWarps = 8;
 // Cluster sizes the capacity query answers for (the harness prints up to
 // 16, beyond the portable 8, which H100 places); meets use at most
@@ -524,9 +525,10 @@ Status launch(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
 template <typename T, bool ASYM, int MT, int V, bool XR>
 Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   if constexpr (MT == 1 && !XR && V == 0) {
-    const bool sliced = plan.warp_slices > 1;
-    if (p.m == 1) return sliced ? launch<T, ASYM, MT, V, XR, 1, true>(p, plan, stream) : launch<T, ASYM, MT, V, XR, 1>(p, plan, stream);
-    if (p.m <= kDecodeFragRows && sliced) return launch<T, ASYM, MT, V, XR, 2, true>(p, plan, stream);
+    if (frag_order(p, XR, plan.warp_slices)) {  // at M ≥ 2 only in slices
+      if (p.m > 1) return launch<T, ASYM, MT, V, XR, 2, true>(p, plan, stream);
+      return plan.warp_slices > 1 ? launch<T, ASYM, MT, V, XR, 1, true>(p, plan, stream) : launch<T, ASYM, MT, V, XR, 1>(p, plan, stream);
+    }
   }
   return launch<T, ASYM, MT, V, XR, 0>(p, plan, stream);
 }
