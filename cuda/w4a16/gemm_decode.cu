@@ -542,9 +542,14 @@ int variant_of(const GemmParams& p) { return p.variant > 0 && p.variant < kVaria
 // Not on asymmetric weights of group 32 (their kernels spill more, and lost
 // 1-2 %: M = 1 28672 × 8192 55.5 / 56.7, 8192 × 28672 53.95 / 55.0, 4096
 // × 11008 21.15 / 21.35; 8192² won, 23.8 / 23.05).
-bool frag_order(const GemmParams& p, bool x_ring, int slices) {
-  return variant_of(p) == 0 && !x_ring && (!p.zeros || p.group_size != 32) &&
-         (p.m == 1 || (p.m <= kDecodeFragRows && slices > 1));
+// frag_capable: where the kernels exist (and warp slices may be planned).
+bool frag_capable(const GemmParams& p, bool x_ring) {
+  return variant_of(p) == 0 && !x_ring && (!p.zeros || p.group_size != 32) && p.m <= kDecodeFragRows;
+}
+bool frag_order(const GemmParams& p, bool x_ring, int slices) { return frag_capable(p, x_ring) && (p.m == 1 || slices > 1); }
+// The plan's dynamic shared memory, as launch() asks for it.
+int plan_smem_bytes(const GemmParams& p, const GemmPlan& plan) {
+  return decode_smem_bytes(p.m, plan.chunks_per_split, (int)plan.rows_per_block / 8, plan.x_ring, frag_order(p, plan.x_ring, plan.warp_slices));
 }
 
 // Clusters of `size` CTAs that the GPU holds at once: an occupancy query,
@@ -652,7 +657,7 @@ GemmPlan plan_decode(const GemmParams& p) {
   int slices = 1;
   int max_slices = kDecodeMaxSlices;  // WF_SLICES: at most the override, a power of two
   while (p.slices_override > 0 && max_slices > p.slices_override) max_slices /= 2;
-  if (frag_order(p, plan.x_ring, kDecodeMaxSlices)) {
+  if (frag_capable(p, plan.x_ring)) {
     if (p.m * kc <= (p.m == 1 ? kSliceX : kSliceXRows) && p.split_override <= 0)
       for (int w = max_slices; w > 1; w /= 2)
         if ((p.n_pad / 16 * w + kWarps - 1) / kWarps <= slots) {
@@ -674,7 +679,7 @@ GemmPlan plan_decode(const GemmParams& p) {
   plan.split_k = (kc + plan.chunks_per_split - 1) / plan.chunks_per_split;
 #ifdef WARPFORGE_SM90A  // cluster code exists only in this build's sm_90 machine code
   if (p.arch >= 90)
-    choose_cluster(plan, p.m, mt, slots, decode_smem_bytes(p.m, plan.chunks_per_split, mt, plan.x_ring, frag_order(p, plan.x_ring, plan.warp_slices)));
+    choose_cluster(plan, p.m, mt, slots, plan_smem_bytes(p, plan));
 #endif
   // Workspace and counters come zeroed from the caller's scratch (see
   // gemm_scratch_bytes) and are left zeroed.
@@ -718,7 +723,7 @@ Status run_rows(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) 
 
 int decode_active_clusters(const GemmParams& p, const GemmPlan& plan, int size) {
   const int mt = plan.rows_per_block / 8;
-  return cluster_capacity(mt, size, decode_smem_bytes(p.m, plan.chunks_per_split, mt, plan.x_ring, frag_order(p, plan.x_ring, plan.warp_slices)));
+  return cluster_capacity(mt, size, plan_smem_bytes(p, plan));
 }
 
 Status launch_decode(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
