@@ -28,7 +28,9 @@
 
 #include "../common/cluster_launch.h"
 #include "../common/launch.h"
+#include "../common/mbarrier.h"
 #include "../common/pdl.h"
+#include "../common/tensor_map.h"
 #include "dequant.h"
 #include "dispatch.h"
 #include "epilogue.cuh"
@@ -78,8 +80,9 @@ __device__ __forceinline__ float to_float(T v) { return static_cast<float>(v); }
 
 // x in shared memory, either the CTA's whole K range, loaded once, or (the
 // x ring, plan.x_ring) a ring of kXRounds rounds of kRing chunks that the
-// CTA refills one round at a time, kXRounds - 1 rounds ahead, with one CTA
-// barrier per round. The whole range would cap the K range per CTA, and with
+// CTA refills one round at a time: before sm_90 its threads copy each
+// round kXRounds - 1 rounds ahead, with one CTA barrier per round; on sm_90
+// the copy engine (below). The whole range would cap the K range per CTA, and with
 // it the split-K count, at M ≥ 8 on large K: 28672 × 8192 M = 8 must then
 // split 4 ways (1.7 waves), and M = 16 7 ways (H200: M = 8 50.5 µs at 4
 // splits; M = 4, whose x fits at 2 splits, 42.0 there and 47.7 at 4).
@@ -87,11 +90,29 @@ constexpr int kXRounds = 4;
 constexpr int kXRingMaxMt = 4;  // built for M ≤ 32
 constexpr int kXRingChunks = kXRounds * kRing;
 static_assert((kXRingChunks & (kXRingChunks - 1)) == 0, "ring offsets wrap by mask");
-// Shared memory: x[M][decode_x_row] (16-bit), and after the loop the fp32
-// partials [8·MT][128 + kMeetPad] that a cluster sums.
-inline int decode_smem_bytes(int64_t m, int chunks_per_split, int mt, bool x_ring, bool frag) {
+// The x ring on sm_90 (XR = 2): the copy engine fills each round, two
+// tensor-map boxes of 8·MT rows × (2 chunks + 8) columns, issued by one
+// thread two rounds ahead, each round's slot on a full / empty mbarrier
+// pair: no CTA barrier and no copy instructions in the other warps. The 8
+// columns past a box's two chunks (the next chunk's first, or zeros) only
+// pad its rows to 272 bytes, 4 banks apart, so that ldmatrix's 8 rows of
+// a phase fall in distinct banks (a box lands unpadded, rows back to back).
+// A box has min(M, 8·MT) rows (rows past M zero-filled by the copy engine
+// cost M = 12 5 %). H200, harness, µs, threads' ring / copy engine: M = 16
+// 28672 × 8192 53.95 / 51.85, 8192 × 28672 50.1 / 46.15; M = 12 52.05 /
+// 49.6, 47.65 / 45.05; M = 9 28672 × 8192 51.05 / 48.85; M = 8 41.85 /
+// 41.4, 37.95 / 38.35; asymmetric M = 8 group 64 49.15 / 47.05, M = 13
+// group 32 (K = 8264) 91.2 / 84.4.
+constexpr int kXBoxCols = 2 * 64 + 8;
+constexpr int kXTmaAhead = 2;  // rounds in flight ahead of the one read
+__host__ __device__ constexpr int x_box_elems(int mt) { return mt * 8 * kXBoxCols; }
+// Shared memory: x[M][decode_x_row] (16-bit), or the ring's boxes (+128
+// for their alignment), and after the loop the fp32 partials [8·MT][128 +
+// kMeetPad] that a cluster sums.
+inline int decode_smem_bytes(int64_t m, int chunks_per_split, int mt, int x_ring, bool frag) {
   const int chunks = x_ring ? kXRingChunks : chunks_per_split;
-  return std::max((int)(m * decode_x_row(chunks, frag) * 2), meet_parts_floats(mt * 8, kDecodeBlockN) * 4);
+  const int x = x_ring == 2 ? kXRounds * 2 * x_box_elems(mt) * 2 + 128 : (int)(m * decode_x_row(chunks, frag) * 2);
+  return std::max(x, meet_parts_floats(mt * 8, kDecodeBlockN) * 4);
 }
 
 // outᵀ = W·xᵀ: the weight tile is mma's A operand (16 columns of N as its 16
@@ -105,8 +126,19 @@ inline int decode_smem_bytes(int64_t m, int chunks_per_split, int mt, bool x_rin
 // the loop (unsliced, fp16: 20 / 72 bytes spilled, where the M = 2-8 code
 // spilled 36 / 176). SL: R1 in warp slices (plan.warp_slices, below).
 // Kernels of their own, so that the others keep their registers.
-template <typename T, bool ASYM, int MT, int V, bool XR, int R1 = 0, bool SL = false>
-__global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const GemmParams p, const GemmPlan plan, int group_shift) {
+// XR: x staged whole (0), or through the x ring, copied by the threads (1)
+// or by the copy engine (2, sm_90: x_map).
+// (The machine code for GPUs before sm_90, where the host never takes XR = 2,
+// builds XR = 2 as 1.)
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
+constexpr bool kDeviceTma = false;
+#else
+constexpr bool kDeviceTma = true;
+#endif
+template <typename T, bool ASYM, int MT, int V, int XR_, int R1 = 0, bool SL = false>
+__global__ void __launch_bounds__(256, ctas_per_sm(MT))
+    decode_kernel(const GemmParams p, const GemmPlan plan, int group_shift, const __grid_constant__ CUtensorMap x_map) {
+  constexpr int XR = XR_ == 2 && !kDeviceTma ? 1 : XR_;
   static_assert(!R1 || (MT == 1 && !XR), "the fragment order is for M ≤ 8 with x staged whole");
   static_assert(!SL || R1, "warp slices are for the fragment-order kernel");
   using N = Num<T>;
@@ -124,7 +156,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
   const int KC = (int)(p.k_pad / 64);
   const int kc0 = blockIdx.z * plan.chunks_per_split;
   const int kc1 = min(KC, kc0 + plan.chunks_per_split);
-  const int x_row = decode_x_row(XR ? kXRingChunks : plan.chunks_per_split, R1);
+  const int x_row = XR == 2 ? kXBoxCols : decode_x_row(XR ? kXRingChunks : plan.chunks_per_split, R1);
   const int64_t NT = p.n_pad / 16;
   // Warp slices (plan.warp_slices, the R1 kernel only): the CTA's 8 warps
   // take 8 / slices tiles, each tile's K range cut in `slices` runs of
@@ -139,6 +171,15 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
   const int wk0 = kSliced ? min(kc1, kc0 + slice * run) : kc0, wk1 = kSliced ? min(kc1, wk0 + run) : kc1;
   const T* x = static_cast<const T*>(p.x);
   T* xs = reinterpret_cast<T*>(smem);
+  // XR = 2: the ring's mbarriers, full (the round's bytes landed) and empty
+  // (every warp is done with the round), and its boxes 128-byte aligned.
+  [[maybe_unused]] uint64_t* xfull = nullptr;
+  [[maybe_unused]] uint64_t* xempty = nullptr;
+  if constexpr (XR == 2) {
+    __shared__ uint64_t xbars[2 * kXRounds];
+    xfull = xbars, xempty = xbars + kXRounds;
+    xs = reinterpret_cast<T*>(smem + ((128 - ((uint32_t)__cvta_generic_to_shared(smem) & 127)) & 127));
+  }
 
   const bool active = nt < NT;
   // With the x ring every warp takes part in its barriers: a warp past N
@@ -217,7 +258,32 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
     }
     ptx::cp_async_commit();
   };
-  if constexpr (XR) {
+  // XR = 2: the round from chunk b (ring slot ((b - kc0) / kRing) mod
+  // kXRounds), issued by thread 0; rounds past the K range are not (nobody
+  // waits for them, see above).
+  constexpr int kBox = x_box_elems(MT);
+  auto tma_round = [&](int b) {
+    if constexpr (XR == 2) {
+      if (b < kc1) {
+        const int slot = ((unsigned)(b - kc0) / kRing) & (kXRounds - 1);
+        mbarrier::expect_tx(xfull + slot, 2 * min(m, MT * 8) * kXBoxCols * (int)sizeof(T));
+#pragma unroll
+        for (int h = 0; h < 2; ++h) mbarrier::tensor_copy_2d(xs + (2 * slot + h) * kBox, &x_map, b * 64 + h * 128, 0, xfull + slot);
+        mbarrier::arrive(xfull + slot);
+      }
+    }
+  };
+  if constexpr (XR == 2) {
+    if (tid == 0) {
+      for (int i = 0; i < kXRounds; ++i) {
+        mbarrier::init(xfull + i, 1);
+        mbarrier::init(xempty + i, kWarps);
+      }
+    }
+    __syncthreads();
+    if (tid == 0)
+      for (int r = 0; r < kXTmaAhead; ++r) tma_round(kc0 + r * kRing);
+  } else if constexpr (XR) {
 #pragma unroll
     for (int r = 0; r < kXRounds - 1; ++r) stage_round(kc0 + r * kRing);
   } else {
@@ -228,15 +294,41 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
   // Before the round from chunk b: its x has landed for every thread, and
   // every warp is done with the previous round, whose slot then takes the
   // round kXRounds - 1 ahead.
+  // XR = 2: thread 0 first refills the slot of the round kXTmaAhead
+  // rounds back, once every warp is done with it (arrived on its empty
+  // barrier in x_done), with the round kXTmaAhead ahead; then every thread
+  // waits for this round's bytes.
   auto x_round = [&](int b) {
-    if constexpr (XR) {
+    if constexpr (XR == 2) {
+      const int r = (unsigned)(b - kc0) / kRing;
+      if (tid == 0) {
+        if (r >= kXRounds - kXTmaAhead) {
+          const int back = r + kXTmaAhead - kXRounds;
+          mbarrier::wait(xempty + (back & (kXRounds - 1)), (back / kXRounds) & 1);
+        }
+        tma_round(b + kXTmaAhead * kRing);
+      }
+      mbarrier::wait(xfull + (r & (kXRounds - 1)), (r / kXRounds) & 1);
+    } else if constexpr (XR) {
       ptx::cp_async_wait<kXRounds - 2>();
       __syncthreads();
       stage_round(b + (kXRounds - 1) * kRing);
     }
   };
-  // x column of chunk c in shared memory.
-  auto x_col = [&](int c) { return (XR ? (c - kc0) & (kXRingChunks - 1) : c - kc0) * 64; };
+  // After the round from chunk b: this warp no longer reads its slot.
+  auto x_done = [&](int b) {
+    if constexpr (XR == 2) {
+      __syncwarp();
+      if (lane == 0) mbarrier::arrive(xempty + (((unsigned)(b - kc0) / kRing) & (kXRounds - 1)));
+    }
+  };
+  // x column of chunk c in shared memory, and of chunk i of a round past its
+  // first (XR = 2: the round's two boxes of two chunks each).
+  auto x_col = [&](int c) {
+    if constexpr (XR == 2) return (int)(((unsigned)(c - kc0) / kRing) & (kXRounds - 1)) * 2 * kBox;
+    return (XR ? (c - kc0) & (kXRingChunks - 1) : c - kc0) * 64;
+  };
+  auto x_in_round = [&](int i) { return XR == 2 ? (i / 2) * kBox + (i % 2) * 64 : 64 * i; };
 
   // acc[mt][2h + e]: column nt·16 + 8h + g, row 8·mt + 2t + e.
   float acc[MT][4] = {};
@@ -372,9 +464,10 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
         const int col = x_col(base);
         static_for<0, kRing>([&](auto ic) {
           constexpr int i = decltype(ic)::value;
-          step(std::integral_constant<int, kEnds < 0 ? -1 : (kEnds >> i) & 1>{}, mid, base + i, col + 64 * i, ring[i],
+          step(std::integral_constant<int, kEnds < 0 ? -1 : (kEnds >> i) & 1>{}, mid, base + i, col + x_in_round(i), ring[i],
                base + kRing + i);
         });
+        x_done(base);
       }
     };
     // M ≤ 8: one copy of the rounds per group-end pattern. Rounds start at
@@ -406,9 +499,10 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
 #pragma unroll
       for (int i = 0; i < kRing; ++i) {
         if (base + i >= wk1) break;
-        step(std::integral_constant<int, -2>{}, std::integral_constant<int, -1>{}, base + i, col + 64 * i, ring[i],
+        step(std::integral_constant<int, -2>{}, std::integral_constant<int, -1>{}, base + i, col + x_in_round(i), ring[i],
              min(base + kRing + i, wk1 - 1));
       }
+      x_done(base);
     }
     if constexpr (V == 1 || V == 2) acc[0][0] = __uint_as_float(sink & 0x3fffffffu) * 0.f;
   }
@@ -491,14 +585,20 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT)) decode_kernel(const Gemm
 // How many clusters of `size` CTAs of this kernel the GPU holds at once.
 template <typename T, bool ASYM, int MT, int V>
 int active_clusters(int size, int smem) {
-  if (!allow_max_smem<decode_kernel<T, ASYM, MT, V, false>>().ok()) return 0;
-  return max_active_clusters(decode_kernel<T, ASYM, MT, V, false>, dim3(256), smem, dim3(1, 1, (unsigned)size));
+  if (!allow_max_smem<decode_kernel<T, ASYM, MT, V, 0>>().ok()) return 0;
+  return max_active_clusters(decode_kernel<T, ASYM, MT, V, 0>, dim3(256), smem, dim3(1, 1, (unsigned)size));
 }
 
-template <typename T, bool ASYM, int MT, int V, bool XR, int R1, bool SL = false>
+template <typename T, bool ASYM, int MT, int V, int XR, int R1, bool SL = false>
 Status launch(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   if (plan.warp_slices > 1 && (!SL || plan.warp_slices > kDecodeMaxSlices || kWarps % plan.warp_slices))
     return Status::fail(Code::InvalidArgument, "w4a16 decode: warp slices are for M ≤ 8 with x staged whole, 2, 4 or 8 of them");
+  // The ring's boxes (XR = 2); where the driver refuses the map, the ring
+  // that the threads copy.
+  CUtensorMap x_map{};
+  if constexpr (XR == 2)
+    if (!tensor_map_2d_u16(&x_map, p.x, p.m, p.k, (int)std::min<int64_t>(p.m, MT * 8), kXBoxCols).ok())
+      return launch<T, ASYM, MT, V, 1, R1, SL>(p, plan, stream);
   auto kernel = decode_kernel<T, ASYM, MT, V, XR, R1, SL>;
   const int smem = decode_smem_bytes(p.m, plan.chunks_per_split, MT, XR, R1 != 0);
   if (Status st = allow_max_smem<decode_kernel<T, ASYM, MT, V, XR, R1, SL>>(); !st.ok()) return st;
@@ -507,11 +607,11 @@ Status launch(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   // The split-K CTAs of a column block (along z) form one cluster; where the
   // GPU cannot place it they meet through the scratch instead.
   const bool pdl = use_pdl(p);
-  if (plan.cluster && launch_in_clusters(kernel, grid, dim3(256), smem, stream, dim3(1, 1, grid.z), pdl, p, plan, shift))
+  if (plan.cluster && launch_in_clusters(kernel, grid, dim3(256), smem, stream, dim3(1, 1, grid.z), pdl, p, plan, shift, x_map))
     return check_launch("w4a16 decode gemm");
   GemmPlan flat = plan;
   flat.cluster = false;
-  launch_plain(kernel, grid, dim3(256), smem, stream, pdl, p, flat, shift);
+  launch_plain(kernel, grid, dim3(256), smem, stream, pdl, p, flat, shift, x_map);
   return check_launch("w4a16 decode gemm");
 }
 
@@ -522,7 +622,7 @@ Status launch(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
 // them: 8192 × 28672 38.05 / 37.8, 4096 × 11008 16.05 / 15.8, 28672 × 8192
 // 39.95 / 39.7.
 // M = 2-8 in fragment order only in warp slices (frag_order()).
-template <typename T, bool ASYM, int MT, int V, bool XR>
+template <typename T, bool ASYM, int MT, int V, int XR>
 Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   if constexpr (MT == 1 && !XR && V == 0) {
     if (frag_order(p, XR, plan.warp_slices)) {  // at M ≥ 2 only in slices
@@ -548,8 +648,18 @@ bool frag_capable(const GemmParams& p, bool x_ring) {
 }
 bool frag_order(const GemmParams& p, bool x_ring, int slices) { return frag_capable(p, x_ring) && (p.m == 1 || slices > 1); }
 // The plan's dynamic shared memory, as launch() asks for it.
+// The x ring's kind (the kernels' XR): 2 by the copy engine on sm_90 (but
+// WF_RING=3, the harness's A/B), else 1.
+int ring_kind(const GemmParams& p, bool x_ring) {
+  if (!x_ring) return 0;
+#ifdef WARPFORGE_SM90A
+  if (p.arch >= 90 && p.ring_override != 3) return 2;
+#endif
+  return 1;
+}
 int plan_smem_bytes(const GemmParams& p, const GemmPlan& plan) {
-  return decode_smem_bytes(p.m, plan.chunks_per_split, (int)plan.rows_per_block / 8, plan.x_ring, frag_order(p, plan.x_ring, plan.warp_slices));
+  return decode_smem_bytes(p.m, plan.chunks_per_split, (int)plan.rows_per_block / 8, ring_kind(p, plan.x_ring),
+                           frag_order(p, plan.x_ring, plan.warp_slices));
 }
 
 // Clusters of `size` CTAs that the GPU holds at once: an occupancy query,
@@ -624,7 +734,7 @@ GemmPlan plan_decode(const GemmParams& p) {
   plan.x_ring = mt <= kXRingMaxMt && p.ring_override != 2 &&
                 (p.ring_override == 1 || decode_smem_bytes(p.m, (kc + split - 1) / split, mt, false, frag_order(p, false, 1)) > smem_cap);
   const bool frag = frag_order(p, plan.x_ring, 1);
-  while (split < kc && decode_smem_bytes(p.m, (kc + split - 1) / split, mt, plan.x_ring, frag) > smem_cap) ++split;
+  while (split < kc && decode_smem_bytes(p.m, (kc + split - 1) / split, mt, ring_kind(p, plan.x_ring), frag) > smem_cap) ++split;
   // If shared memory forced the grid past one wave, fill whole waves: a
   // partial last wave costs a full wave's time (measured: 9 splits of 64
   // column blocks, 1.09 waves, 93 µs; 16 splits, 2 waves, 69 µs).
@@ -688,7 +798,7 @@ GemmPlan plan_decode(const GemmParams& p) {
   return plan;
 }
 
-template <typename T, bool ASYM, int MT, bool XR>
+template <typename T, bool ASYM, int MT, int XR>
 Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   switch (variant_of(p)) {
     case 0: return run<T, ASYM, MT, 0, XR>(p, plan, stream);
@@ -704,10 +814,13 @@ Status run_variant(const GemmParams& p, const GemmPlan& plan, cudaStream_t strea
 
 template <typename T, bool ASYM, int MT>
 Status run_ring(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
-  if constexpr (MT <= kXRingMaxMt)
-    if (plan.x_ring) return run_variant<T, ASYM, MT, true>(p, plan, stream);
+  if constexpr (MT <= kXRingMaxMt) {
+    const int kind = ring_kind(p, plan.x_ring);
+    if (kind == 2) return run_variant<T, ASYM, MT, 2>(p, plan, stream);
+    if (kind == 1) return run_variant<T, ASYM, MT, 1>(p, plan, stream);
+  }
   if (plan.x_ring) return Status::fail(Code::InvalidArgument, "w4a16 decode: the x ring is for at most 32 rows");
-  return run_variant<T, ASYM, MT, false>(p, plan, stream);
+  return run_variant<T, ASYM, MT, 0>(p, plan, stream);
 }
 
 template <typename T, bool ASYM>

@@ -17,8 +17,9 @@
 // see gemm_decode.cu / gemm_wgmma.cu; wrong results by design),
 // WF_NOCLUSTER=1 (split-K meets through the scratch), WF_CLUSTERS=1
 // (print how many clusters the GPU holds for the decode plan), WF_TOK=t (the
-// wgmma kernel's tokens per CTA: 32, 48, 64, 96, 128, 192, 224 or 256), WF_RING=1/2 (the decode
-// kernel's x ring wherever M ≤ 32 / never), WF_DECODE=1 (the decode kernel
+// wgmma kernel's tokens per CTA: 32, 48, 64, 96, 128, 192, 224 or 256), WF_RING=1/2/3 (the decode
+// kernel's x ring wherever M ≤ 32 / never / where planned, but copied by
+// the threads, not the copy engine), WF_DECODE=1 (the decode kernel
 // at any M ≤ 64), WF_CTAS=1/2 (the wgmma kernel's CTAs per SM at 32 to 64 tokens),
 // WF_PDL=0 (launch without programmatic dependent launch; "chained" times a
 // launch in chains of 20 back to back), WF_SK=1/0 (the wgmma kernel's

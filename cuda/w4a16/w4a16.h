@@ -35,7 +35,7 @@ struct GemmParams {
   int variant;            // 0: the tuned default; others are experiments the harness times
   int split_override;     // > 0: force the decode kernel's split-K (harness experiments)
   int tok_override;       // > 0: force the wgmma kernel's tokens per CTA, 32, 48, 64, 96, 128, 192 or 256 (harness experiments)
-  int ring_override;      // decode kernel's x ring: 1 wherever M ≤ 32, 2 never (harness experiments)
+  int ring_override;      // decode kernel's x ring: 1 wherever M ≤ 32, 2 never, 3 the threads' copies on sm_90 (harness experiments)
   int pdl_override;       // 2: launch without programmatic dependent launch (harness experiments)
   int ctas_override;      // wgmma kernel's CTAs per SM at 32 to 64 tokens: 1 or 2 (harness experiments)
   int sk_override;        // wgmma kernel's stream-K: 1 wherever it can run, 2 never (harness experiments)
