@@ -272,12 +272,15 @@ GemmPlan plan_gemm(const GemmParams& p) {
   // 25.2 / 24.5, 26.1 / 24.4). Where it splits or runs stream-K the
   // decode kernel wins or ties (28672 × 8192 M = 16 54.3 / 56.3, 14336 ×
   // 8192 32.9 / 35.7, 8192² 23.0 / 22.5, 11008 × 4096 21.0 / 20.7), but
-  // for 20480 × 5120 (stream-K, 34.4 / 31.6).
+  // for 20480 × 5120 (stream-K, 34.4 / 31.6). And only at one CTA per SM:
+  // where the tiles take two (more than 132 column blocks), the decode
+  // kernel won (M = 16: 29568 × 8192 60.9 / 53.6, 30720 × 8192 61.1 / 52.3,
+  // 27648 × 5120 41.1 / 39.2).
 #ifdef WARPFORGE_SM90A  // the wgmma kernel exists only in sm_90a machine code
   if (p.arch == 90 && p.m > 16) return plan_wgmma(p);
   if (p.arch == 90 && p.m > 8) {
     const GemmPlan w = plan_wgmma(p);
-    if (w.split_k == 1 && !w.stream_k && w.row_blocks == 1) return w;
+    if (w.split_k == 1 && !w.stream_k && w.row_blocks == 1 && w.ctas_per_sm == 1) return w;
   }
 #endif
   if (p.m <= 16 || (p.m <= kDecodeMaxRows && p.n_pad <= 8192)) return plan_decode(p);
