@@ -704,6 +704,7 @@ constexpr int kMaxMeetCluster = 8;
 // 16.9, but M = 2 8192² (256) 18.35 / 20.6, M = 2 4096 × 11008 (344)
 // 16.05 / 17.8, M = 8 4096² (512) 12.3 / 15.0.
 constexpr int kSliceX = 128;
+constexpr int kRingMinChunks = 14;
 constexpr int kSliceXRows = 192;
 [[maybe_unused]] void choose_cluster(GemmPlan& plan, int64_t m, int mt, int64_t slots, int smem) {
   const int s = plan.split_k;
@@ -730,9 +731,19 @@ GemmPlan plan_decode(const GemmParams& p) {
   // x must leave room for those CTAs (227 KB per SM): up to 32 rows through
   // the x ring where the whole K range does not fit, above that by more
   // splits.
+  // At 9-16 rows on sm_90 also where a CTA's K range is at least
+  // kRingMinChunks long: the copy engine's ring lets the warps start after
+  // the first round, where x staged whole is waited for first (H200,
+  // harness, µs, whole / ring, M = 16: 8192² (16 chunks) 23.1 / 22.1,
+  // 10240 × 8192 (22) 27.65 / 25.3, 5120 × 13824 (17) 24.55 / 23.4, 4096 ×
+  // 14336 (14) 21.8 / 20.75, asymmetric M = 12 8192² 22.85 / 21.9; but
+  // 11008 × 4096 (11) 20.85 / 21.2, 6144 × 4096 (6) 15.65 / 16.65. At M ≤ 8
+  // mixed: M = 8 8192² 19.15 / 19.45, 10240 × 8192 22.7 / 22.15).
   const int smem_cap = 227 * 1024 / cps_slots - 1024;
+  const int cps0 = (kc + split - 1) / split;
   plan.x_ring = mt <= kXRingMaxMt && p.ring_override != 2 &&
-                (p.ring_override == 1 || decode_smem_bytes(p.m, (kc + split - 1) / split, mt, false, frag_order(p, false, 1)) > smem_cap);
+                (p.ring_override == 1 || decode_smem_bytes(p.m, cps0, mt, false, frag_order(p, false, 1)) > smem_cap ||
+                 (mt == 2 && cps0 >= kRingMinChunks && ring_kind(p, true) == 2));
   const bool frag = frag_order(p, plan.x_ring, 1);
   while (split < kc && decode_smem_bytes(p.m, (kc + split - 1) / split, mt, ring_kind(p, plan.x_ring), frag) > smem_cap) ++split;
   // If shared memory forced the grid past one wave, fill whole waves: a
