@@ -262,10 +262,12 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT))
   // kXRounds), issued by thread 0; rounds past the K range are not (nobody
   // waits for them, see above).
   constexpr int kBox = x_box_elems(MT);
+  // The ring round of chunk b (b - kc0 ≥ 0: an unsigned division is a shift).
+  auto x_round_of = [&](int b) { return (int)((unsigned)(b - kc0) / kRing); };
   auto tma_round = [&](int b) {
     if constexpr (XR == 2) {
       if (b < kc1) {
-        const int slot = ((unsigned)(b - kc0) / kRing) & (kXRounds - 1);
+        const int slot = x_round_of(b) & (kXRounds - 1);
         mbarrier::expect_tx(xfull + slot, 2 * min(m, MT * 8) * kXBoxCols * (int)sizeof(T));
 #pragma unroll
         for (int h = 0; h < 2; ++h) mbarrier::tensor_copy_2d(xs + (2 * slot + h) * kBox, &x_map, b * 64 + h * 128, 0, xfull + slot);
@@ -300,7 +302,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT))
   // waits for this round's bytes.
   auto x_round = [&](int b) {
     if constexpr (XR == 2) {
-      const int r = (unsigned)(b - kc0) / kRing;
+      const int r = x_round_of(b);
       if (tid == 0) {
         if (r >= kXRounds - kXTmaAhead) {
           const int back = r + kXTmaAhead - kXRounds;
@@ -319,13 +321,13 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT))
   auto x_done = [&](int b) {
     if constexpr (XR == 2) {
       __syncwarp();
-      if (lane == 0) mbarrier::arrive(xempty + (((unsigned)(b - kc0) / kRing) & (kXRounds - 1)));
+      if (lane == 0) mbarrier::arrive(xempty + (x_round_of(b) & (kXRounds - 1)));
     }
   };
   // x column of chunk c in shared memory, and of chunk i of a round past its
   // first (XR = 2: the round's two boxes of two chunks each).
   auto x_col = [&](int c) {
-    if constexpr (XR == 2) return (int)(((unsigned)(c - kc0) / kRing) & (kXRounds - 1)) * 2 * kBox;
+    if constexpr (XR == 2) return (x_round_of(c) & (kXRounds - 1)) * 2 * kBox;
     return (XR ? (c - kc0) & (kXRingChunks - 1) : c - kc0) * 64;
   };
   auto x_in_round = [&](int i) { return XR == 2 ? (i / 2) * kBox + (i % 2) * 64 : 64 * i; };
