@@ -167,21 +167,39 @@ describeGpu('gemmW4A16 against a float64 reference', () => {
     w.dispose();
     for (const [m, seed] of cases) {
       const x = tensor(hostRandn(m * k, seed), { shape: [m, k], dtype });
+      const bias = tensor(hostRandn(n, seed + 1), { shape: [n], dtype });
       const out = empty([m, n], dtype);
       fillBytes(out, 0xff);
-      gemmW4A16(x, qw, { out });
-      const [o, xa] = [await out.toArray(), await x.toArray()];
+      gemmW4A16(x, qw, { out, bias });
+      const [o, xa, ba] = [await out.toArray(), await x.toArray(), await bias.toArray()];
       const unwritten = o.findIndex((v) => !Number.isFinite(v));
       expect(unwritten, `N=${n} K=${k} M=${m}: output ${unwritten} not written`).toBe(-1);
+      // Each 64-column block's ends, every 16th block whole (each column of a
+      // 16-column tile has its own place in the kernels' fragments), and the
+      // last 16 columns.
       const cols: number[] = [];
-      for (let c0 = 0; c0 < n; c0 += 64) cols.push(c0, Math.min(c0 + 63, n - 1));
+      for (let c0 = 0; c0 < n; c0 += 64) {
+        cols.push(c0, Math.min(c0 + 63, n - 1));
+        if (c0 % 1024 === 512) for (let c = c0 + 1; c < Math.min(c0 + 63, n); c++) cols.push(c);
+      }
+      for (let c = Math.max(0, n - 16); c < n; c++) cols.push(c);
       const got = Array.from({ length: m * cols.length }, (_, i) => o[Math.floor(i / cols.length) * n + cols[i % cols.length]]);
-      const e = errors(got, reference(xa, wa, m, n, k, undefined, cols));
+      const e = errors(got, reference(xa, wa, m, n, k, ba, cols));
       expect(e.rel, `N=${n} K=${k} M=${m}: rel ${e.rel.toExponential(2)} maxAbs ${e.maxAbs.toExponential(2)}`).toBeLessThan(TOL[dtype]);
-      for (const t of [x, out]) t.dispose();
+      for (const t of [x, bias, out]) t.dispose();
     }
     qw.dispose();
   }
+
+  // On 132-SM GPUs (H100/H200) M = 1 on 33800 × 8448 (265 column blocks of
+  // whole tiles: half a wave) runs in warp shares: 528 CTAs whose warps each
+  // take an equal run of all tiles' K chunks, a tile's pieces met in the
+  // scratch, its last tile half past N. Two calls on one weight: the first
+  // must leave sums and counters zero.
+  it('M = 1 in warp shares: the pieces of a tile meet in the scratch, sym and asym, fp16 and bf16', async () => {
+    await checkWeightSampled(33800, 8448, 'float16', { groupSize: 128 }, [[1, 51], [1, 52]]);
+    await checkWeightSampled(33800, 8448, 'bfloat16', { groupSize: 64, symmetric: false }, [[1, 53]]);
+  });
 
   // On 132-SM GPUs (H100/H200) these K ranges per CTA hold more x than shared
   // memory allows at four CTAs per SM, so x streams through the decode

@@ -21,7 +21,10 @@
 //   - at M ≤ 8 x may be staged in the order of its mma
 //     fragments, and a CTA's warps may share fewer tiles, each tile's K
 //     range cut among 2, 4 or 8 of them and added up in shared memory (warp
-//     slices): the same grid with fewer splits to meet.
+//     slices): the same grid with fewer splits to meet;
+//   - at M = 1, where whole tiles would leave half the GPU idle, every warp
+//     of one wave takes an equal run of all tiles' K chunks instead (warp
+//     shares), and the pieces of a tile meet in the scratch.
 #include <algorithm>
 #include <atomic>
 #include <type_traits>
@@ -34,6 +37,7 @@
 #include "dequant.h"
 #include "dispatch.h"
 #include "epilogue.cuh"
+#include "shares.h"
 #include "w4a16.h"
 
 namespace wf::w4a16 {
@@ -69,6 +73,7 @@ constexpr int kVariants = 1;
 #endif
 int variant_of(const GemmParams& p);
 bool frag_order(const GemmParams& p, bool x_ring, int slices);
+bool frag_capable(const GemmParams& p, bool x_ring);
 constexpr int kWarps = 8;
 // Cluster sizes the capacity query answers for (the harness prints up to
 // 16, beyond the portable 8, which H100 places); meets use at most
@@ -126,6 +131,7 @@ inline int decode_smem_bytes(int64_t m, int chunks_per_split, int mt, int x_ring
 // the loop (unsliced, fp16: 20 / 72 bytes spilled, where the M = 2-8 code
 // spilled 36 / 176). SL: R1 in warp slices (plan.warp_slices, below).
 // Kernels of their own, so that the others keep their registers.
+// WS: R1 = 1 in warp shares (plan.warp_shares, below).
 // XR: x staged whole (0), or through the x ring, copied by the threads (1)
 // or by the copy engine (2, sm_90: x_map).
 // (The machine code for GPUs before sm_90, where the host never takes XR = 2,
@@ -135,12 +141,13 @@ constexpr bool kDeviceTma = false;
 #else
 constexpr bool kDeviceTma = true;
 #endif
-template <typename T, bool ASYM, int MT, int V, int XR_, int R1 = 0, bool SL = false>
+template <typename T, bool ASYM, int MT, int V, int XR_, int R1 = 0, bool SL = false, bool WS = false>
 __global__ void __launch_bounds__(256, ctas_per_sm(MT))
     decode_kernel(const GemmParams p, const GemmPlan plan, int group_shift, const __grid_constant__ CUtensorMap x_map) {
   constexpr int XR = XR_ == 2 && !kDeviceTma ? 1 : XR_;
   static_assert(!R1 || (MT == 1 && !XR), "the fragment order is for M ≤ 8 with x staged whole");
   static_assert(!SL || R1, "warp slices are for the fragment-order kernel");
+  static_assert(!WS || (R1 == 1 && !SL), "warp shares are for the M = 1 fragment-order kernel");
   using N = Num<T>;
   using T2 = typename N::T2;
   extern __shared__ __align__(16) uint8_t smem[];
@@ -166,9 +173,24 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT))
   constexpr bool kSliced = SL;  // elsewhere one slice, at compile time
   const int slices = kSliced ? max(1, plan.warp_slices) : 1;
   const int tiles = kWarps / slices, slice = warp / tiles;
-  const int64_t nt = kSliced ? (int64_t)blockIdx.y * tiles + warp % tiles : (int64_t)blockIdx.y * kWarps + warp;
+  int64_t nt = kSliced ? (int64_t)blockIdx.y * tiles + warp % tiles : (int64_t)blockIdx.y * kWarps + warp;
   const int run = (kc1 - kc0 + slices - 1) / slices;
-  const int wk0 = kSliced ? min(kc1, kc0 + slice * run) : kc0, wk1 = kSliced ? min(kc1, wk0 + run) : kc1;
+  int wk0 = kSliced ? min(kc1, kc0 + slice * run) : kc0, wk1 = kSliced ? min(kc1, wk0 + run) : kc1;
+  // Warp shares (WS): the units of band blockIdx.z (K chunks [kc0, kc1))
+  // are its tiles' rounds of kRing chunks, tile-major, and each warp of the
+  // band takes an equal run of them (shares.h): one wave whatever the
+  // number of tiles, no idle CTA slots. The planner keeps a run within one
+  // tile's rounds, so it is at most two pieces: tile nt from chunk wk0 to
+  // wk1, then tile nt + 1 from kc0 to wk1b (kc0: no second piece). The
+  // register ring runs on across them, as one stream of loads.
+  [[maybe_unused]] int wk1b = kc0;
+  if constexpr (WS) {
+    const WarpPieces w = warp_pieces((int)blockIdx.y * kWarps + warp, (int)gridDim.y * kWarps, (int)NT, (kc1 - kc0) / kRing);
+    nt = w.tile;  // NT where the share is empty
+    wk0 = kc0 + w.u0 * kRing;
+    wk1 = kc0 + w.u1 * kRing;
+    wk1b = kc0 + w.u1b * kRing;
+  }
   const T* x = static_cast<const T*>(p.x);
   T* xs = reinterpret_cast<T*>(smem);
   // XR = 2: the ring's mbarriers, full (the round's bytes landed) and empty
@@ -185,7 +207,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT))
   // With the x ring every warp takes part in its barriers: a warp past N
   // streams the last tile again (its outputs are never written).
   const bool runs = XR || (active && (!kSliced || wk0 < wk1));
-  const int64_t ntl = XR ? min(nt, NT - 1) : nt;
+  int64_t ntl = XR ? min(nt, NT - 1) : nt;
   const uint64_t policy = ptx::evict_first_policy();
   const uint32_t* wp = p.w + (ntl * KC) * 128 + lane * 4;
   auto fetch = [&](int kc) { return ptx::ldg_stream(wp + (int64_t)kc * 128, policy); };
@@ -334,10 +356,47 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT))
 
   // acc[mt][2h + e]: column nt·16 + 8h + g, row 8·mt + 2t + e.
   float acc[MT][4] = {};
+  // WS: a piece that is its tile's whole K range (one band) writes it; the
+  // others add their sums into the scratch (REDs, nobody waits) as the piece
+  // ends, and after the last piece count their chunks on the tile's counter
+  // (below). M = 1: lanes t = 0 hold row 0 of columns g and g + 8. The sums
+  // are one float per column, [N], so that lanes 0-3 add a tile's 16 in four
+  // 16-byte REDs (H200: in the split-K meet's [N][16] sums, an 8-byte RED
+  // per column and lane, the meet cost 28672 × 8192 4.6 µs instead of 3.1,
+  // 57344 × 8192 9.1 instead of 4.4).
+  [[maybe_unused]] int chunks_first = 0;  // of the first piece, where there are two
+  [[maybe_unused]] auto write_col = [&](int64_t c, float v) {
+    const T* bias = static_cast<const T*>(p.bias);
+    static_cast<T*>(p.out)[c] = static_cast<T>(bias ? v + static_cast<float>(bias[c]) : v);
+  };
+  [[maybe_unused]] auto finish_piece = [&](int64_t tile, int chunks) {
+    if (chunks == KC) {
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int64_t c = tile * 16 + 8 * h + g;
+        if (t == 0 && c < p.n) write_col(c, acc[0][2 * h]);
+      }
+      return;
+    }
+    // Lane q < 4 gathers columns 4q … 4q + 3: column c < 8 is acc[0][0] of
+    // lane 4c, column c ≥ 8 acc[0][2] of lane 4(c - 8).
+    float v[4];
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      const int src = ((4 * lane + j) & 7) * 4;
+      const float lo = __shfl_sync(0xffffffffu, acc[0][0], src), hi = __shfl_sync(0xffffffffu, acc[0][2], src);
+      v[j] = lane < 2 ? lo : hi;
+    }
+    const int64_t c = tile * 16 + 4 * lane;
+    if (lane < 4) {
+      if (c + 3 < p.n) red_add(p.workspace + c, v[0], v[1], v[2], v[3]);
+      else
+        for (int j = 0; j < 4 && c + j < p.n; ++j) atomicAdd(p.workspace + c + j, v[j]);
+    }
+  };
   if (runs) {
     // Scales and zero points of a column pair (n, n + 8) are adjacent
     // (layout.h): one 32-bit load per group each.
-    const int64_t zoff = (ntl * 8 + g) * 2;
     const int64_t sstride = NT * 16;  // one group further
     // M > 8, ldmatrix rows: lanes 0-7 address x rows 0-7 at k 0, lanes 8-15
     // the same rows at k 8, lanes 16-31 the next 8 rows. Rows past M repeat
@@ -359,7 +418,8 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT))
     // are one stride further.
     // (An element offset, one register for both: scales and zero points
     // share the layout, and fewer than 2^31 of them exist.)
-    int soff = (int)((((int64_t)wk0 * 64) >> group_shift) * sstride + zoff);
+    auto group_offset = [&]() { return (int)((((int64_t)wk0 * 64) >> group_shift) * sstride + (ntl * 8 + g) * 2); };
+    int soff = group_offset();
     auto load_group = [&]() {
       scale = ptx::ldg_nc_u1(static_cast<const T*>(p.scales) + soff);
       if constexpr (ASYM) {
@@ -482,33 +542,86 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT))
     static_assert(kRing == 4, "the group-end patterns below are for rounds of 4 chunks");
     using Yes = std::integral_constant<int, 1>;
     using No = std::integral_constant<int, 0>;
-    if constexpr ((MT == 2 && !ASYM) || MT == 4) {
-      if (chunk_gmask == 1 && wk0 % 2 == 0) rounds(std::integral_constant<int, 0xA>{}, No{});
-      else rounds(std::integral_constant<int, -1>{}, std::integral_constant<int, -1>{});
-    } else if constexpr (MT > 1) {
-      rounds(std::integral_constant<int, -1>{}, std::integral_constant<int, -1>{});
-    } else if (mid_chunk_group) rounds(std::integral_constant<int, 0xF>{}, Yes{});
-    else if (chunk_gmask == 0) rounds(std::integral_constant<int, 0xF>{}, No{});
-    else if (chunk_gmask == 1 && wk0 % 2 == 0) rounds(std::integral_constant<int, 0xA>{}, No{});
-    else if (chunk_gmask == 1) rounds(std::integral_constant<int, 0x5>{}, No{});
-    else rounds(std::integral_constant<int, 0>{}, No{});
-    // The last rounds. Refills unconditional (the tail re-reads its last
-    // chunk): a predicated load made the compiler shuffle the whole ring
-    // through moves each chunk.
-    for (; base < wk1; base += kRing) {
-      x_round(base);
-      const int col = x_col(base);
+    for (int piece = 0;; ++piece) {
+      if constexpr ((MT == 2 && !ASYM) || MT == 4) {
+        if (chunk_gmask == 1 && wk0 % 2 == 0) rounds(std::integral_constant<int, 0xA>{}, No{});
+        else rounds(std::integral_constant<int, -1>{}, std::integral_constant<int, -1>{});
+      } else if constexpr (MT > 1) {
+        rounds(std::integral_constant<int, -1>{}, std::integral_constant<int, -1>{});
+      } else if (mid_chunk_group) rounds(std::integral_constant<int, 0xF>{}, Yes{});
+      else if (chunk_gmask == 0) rounds(std::integral_constant<int, 0xF>{}, No{});
+      else if (chunk_gmask == 1 && wk0 % 2 == 0) rounds(std::integral_constant<int, 0xA>{}, No{});
+      else if (chunk_gmask == 1) rounds(std::integral_constant<int, 0x5>{}, No{});
+      else rounds(std::integral_constant<int, 0>{}, No{});
+      // The last rounds. Refills unconditional (the tail re-reads its last
+      // chunk): a predicated load made the compiler shuffle the whole ring
+      // through moves each chunk. WS: where a second piece follows, they are
+      // its first round instead (tile nt + 1 follows tile nt in memory,
+      // from its chunk 0).
+      const bool more = WS && piece == 0 && wk1b > kc0;
+      for (; base < wk1; base += kRing) {
+        x_round(base);
+        const int col = x_col(base);
 #pragma unroll
-      for (int i = 0; i < kRing; ++i) {
-        if (base + i >= wk1) break;
-        step(std::integral_constant<int, -2>{}, std::integral_constant<int, -1>{}, base + i, col + x_in_round(i), ring[i],
-             min(base + kRing + i, wk1 - 1));
+        for (int i = 0; i < kRing; ++i) {
+          if (base + i >= wk1) break;
+          const int next = base + kRing + i;
+          step(std::integral_constant<int, -2>{}, std::integral_constant<int, -1>{}, base + i, col + x_in_round(i), ring[i],
+               next < wk1 ? next : more ? next + KC + kc0 - wk1 : wk1 - 1);
+        }
+        x_done(base);
       }
-      x_done(base);
+      if constexpr (!WS) break;
+      if (piece > 0 || wk1b == kc0) break;
+      // WS: the second piece, on the next tile, whose first round the ring holds.
+      chunks_first = wk1 - wk0;
+      finish_piece(ntl, chunks_first);
+#pragma unroll
+      for (int i = 0; i < 4; ++i) acc[0][i] = 0.f;
+      ++ntl;
+      wp += (int64_t)KC * 128;
+      wk0 = base = kc0, wk1 = wk1b;
+      soff = group_offset();
+      load_group();
     }
     if constexpr (V == 1 || V == 2) acc[0][0] = __uint_as_float(sink & 0x3fffffffu) * 0.f;
   }
 
+  // WS: a piece that is its tile's whole K range writes it; the others add
+  // into the scratch's sums, and the last to arrive (its tile's counter
+  // reaching KC chunks) writes them and leaves sums and counter zero. Both
+  // pieces' sums go out before the one fence. M = 1: lanes t = 0 hold row 0.
+  if constexpr (WS) {
+    if (!runs || V >= 2) return;
+    const int chunks_last = wk1 - wk0;
+    finish_piece(ntl, chunks_last);
+    const bool meet_first = chunks_first > 0 && chunks_first != KC, meet_last = chunks_last != KC;
+    if (!meet_first && !meet_last) return;
+    __threadfence();
+    __syncwarp();
+    int old = 0;
+    if (lane == 0 && meet_first) old = atomicAdd(p.counters + ntl - 1, chunks_first);
+    if (lane == 1 && meet_last) old = atomicAdd(p.counters + ntl, chunks_last);
+    const bool last_first = meet_first && __shfl_sync(0xffffffffu, old, 0) + chunks_first == KC;
+    const bool last_last = meet_last && __shfl_sync(0xffffffffu, old, 1) + chunks_last == KC;
+    if (!last_first && !last_last) return;
+    __threadfence();  // every piece's sums
+    auto write_sums = [&](int64_t tile) {
+      if (lane == 0) p.counters[tile] = 0;
+      const int64_t c = tile * 16 + 4 * lane;
+      if (lane >= 4 || c >= p.n) return;
+      float4* w = reinterpret_cast<float4*>(p.workspace + c);
+      const float4 v = __ldcg(w);
+      __stcg(w, make_float4(0.f, 0.f, 0.f, 0.f));
+      const float s[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+      for (int j = 0; j < 4; ++j)
+        if (c + j < p.n) write_col(c + j, s[j]);
+    };
+    if (last_first) write_sums(ntl - 1);
+    if (last_last) write_sums(ntl);
+    return;
+  }
   // A tile's slices add up into its first slice's warp, which alone writes.
   // (Tile and slice again from the plan: kept live through the loop they
   // cost spills at the 64-register budget.)
@@ -591,7 +704,7 @@ int active_clusters(int size, int smem) {
   return max_active_clusters(decode_kernel<T, ASYM, MT, V, 0>, dim3(256), smem, dim3(1, 1, (unsigned)size));
 }
 
-template <typename T, bool ASYM, int MT, int V, int XR, int R1, bool SL = false>
+template <typename T, bool ASYM, int MT, int V, int XR, int R1, bool SL = false, bool WS = false>
 Status launch(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   if (plan.warp_slices > 1 && (!SL || plan.warp_slices > kDecodeMaxSlices || kWarps % plan.warp_slices))
     return Status::fail(Code::InvalidArgument, "w4a16 decode: warp slices are for M ≤ 8 with x staged whole, 2, 4 or 8 of them");
@@ -600,10 +713,10 @@ Status launch(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   CUtensorMap x_map{};
   if constexpr (XR == 2)
     if (!tensor_map_2d_u16(&x_map, p.x, p.m, p.k, (int)std::min<int64_t>(p.m, MT * 8), kXBoxCols).ok())
-      return launch<T, ASYM, MT, V, 1, R1, SL>(p, plan, stream);
-  auto kernel = decode_kernel<T, ASYM, MT, V, XR, R1, SL>;
+      return launch<T, ASYM, MT, V, 1, R1, SL, WS>(p, plan, stream);
+  auto kernel = decode_kernel<T, ASYM, MT, V, XR, R1, SL, WS>;
   const int smem = decode_smem_bytes(p.m, plan.chunks_per_split, MT, XR, R1 != 0);
-  if (Status st = allow_max_smem<decode_kernel<T, ASYM, MT, V, XR, R1, SL>>(); !st.ok()) return st;
+  if (Status st = allow_max_smem<decode_kernel<T, ASYM, MT, V, XR, R1, SL, WS>>(); !st.ok()) return st;
   const int shift = group_shift(p.group_size);
   const dim3 grid(1, (unsigned)plan.col_blocks, (unsigned)plan.split_k);
   // The split-K CTAs of a column block (along z) form one cluster; where the
@@ -626,6 +739,11 @@ Status launch(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
 // M = 2-8 in fragment order only in warp slices (frag_order()).
 template <typename T, bool ASYM, int MT, int V, int XR>
 Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
+  if (plan.warp_shares) {
+    if constexpr (MT == 1 && !XR && V == 0)
+      if (p.m == 1 && frag_capable(p, false)) return launch<T, ASYM, MT, V, XR, 1, false, true>(p, plan, stream);
+    return Status::fail(Code::InvalidArgument, "w4a16 decode: warp shares are for M = 1 with x staged whole");
+  }
   if constexpr (MT == 1 && !XR && V == 0) {
     if (frag_order(p, XR, plan.warp_slices)) {  // at M ≥ 2 only in slices
       if (p.m > 1) return launch<T, ASYM, MT, V, XR, 2, true>(p, plan, stream);
@@ -715,6 +833,46 @@ constexpr int kSliceXRows = 192;
                  plan.col_blocks <= cluster_capacity(mt, s, smem);
 }
 
+// Warp shares (M = 1, the fragment-order kernel): one wave of `slots` CTAs
+// in K bands, each band of chunks_per_split chunks (a multiple of kRing: the
+// shares are whole rounds) short enough for its x to fit, as few as that
+// allows; a band's slots / bands CTAs share its tiles' rounds. Not where a
+// share would reach past two tiles (more tiles than warps in a band).
+// Taken where the plan above leaves more than 45 % of the CTA slots idle
+// with runs of at least 128 chunks a warp: past 264 column blocks M = 1
+// falls to one CTA per block, half a wave. H200, harness, µs, plan /
+// shares: 34816 × 8192 50.1 / 46.1, 36864 × 8192 51.1 / 48.0; but 34816
+// × 4096 (64 chunks a warp) 28.85 / 28.6, and wherever the plan fills the
+// slots it loses: 28672 × 8192 (448 CTAs in 2 slices) 37.5 / 39.9, 57344 ×
+// 8192 65.5 / 68.3, 29568 × 8192 37.6 / 40.6, 8192 × 28672 36.8 / 41.7,
+// 8192² 16.8 / 19.8, 11008 × 4096 13.8 / 17.5. What the meet costs (the
+// same kernel writing its pieces unmet, wrong results): 2.5-4 µs (28672 ×
+// 8192 36.85, 34816 × 8192 42.3, 8192² 17.5): every warp ends on a RED,
+// a fence and a counter's round trip.
+constexpr int kSharesMaxFill = 55;  // % of the slots
+constexpr int kSharesMinRun = 128;  // chunks a warp
+bool plan_shares(GemmPlan& plan, const GemmParams& p, int kc, int64_t slots, int smem_cap) {
+  if (p.m != 1 || !frag_capable(p, false) || kc % kRing) return false;
+  int bands = 1, cpb = kc;
+  for (;; ++bands) {
+    cpb = ((kc + bands - 1) / bands + kRing - 1) / kRing * kRing;
+    if (decode_smem_bytes(1, cpb, 1, 0, true) <= smem_cap) break;
+    if (cpb <= kRing) return false;
+  }
+  bands = (kc + cpb - 1) / cpb;
+  const int64_t ctas = slots / bands, tiles = p.n_pad / 16;
+  if (ctas < 1 || tiles > ctas * kWarps || tiles * (cpb / kRing) > 2147483647) return false;
+  plan.warp_shares = true;
+  plan.warp_slices = 1;
+  plan.col_blocks = ctas;
+  plan.split_k = bands;
+  plan.chunks_per_split = cpb;
+  plan.cluster = false;
+  plan.workspace_bytes = (size_t)p.n * sizeof(float);  // [N]: one row, packed (gemm_decode.cu)
+  plan.counters = tiles;
+  return true;
+}
+
 }  // namespace
 
 GemmPlan plan_decode(const GemmParams& p) {
@@ -800,6 +958,9 @@ GemmPlan plan_decode(const GemmParams& p) {
   plan.col_blocks = (p.n_pad / 16 * slices + kWarps - 1) / kWarps;
   plan.chunks_per_split = (kc + split - 1) / split;
   plan.split_k = (kc + plan.chunks_per_split - 1) / plan.chunks_per_split;
+  const int64_t ctas = plan.col_blocks * plan.split_k;
+  const bool shares_pay = ctas * 100 <= slots * kSharesMaxFill && plan.chunks_per_split / slices >= kSharesMinRun;
+  if (p.shares_override != 2 && (p.shares_override == 1 || shares_pay) && plan_shares(plan, p, kc, slots, smem_cap)) return plan;
 #ifdef WARPFORGE_SM90A  // cluster code exists only in this build's sm_90 machine code
   if (p.arch >= 90)
     choose_cluster(plan, p.m, mt, slots, plan_smem_bytes(p, plan));

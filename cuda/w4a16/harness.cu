@@ -23,7 +23,8 @@
 // at any M ≤ 64), WF_CTAS=1/2 (the wgmma kernel's CTAs per SM at 32 to 64 tokens),
 // WF_PDL=0 (launch without programmatic dependent launch; "chained" times a
 // launch in chains of 20 back to back), WF_SK=1/0 (the wgmma kernel's
-// stream-K wherever it can run / never), WF_BF16=1 (the kernels for
+// stream-K wherever it can run / never), WF_SHARES=1/0 (the decode
+// kernel's warp shares wherever they can run / never), WF_BF16=1 (the kernels for
 // bfloat16 on the same bits: timing only, no check).
 #include <algorithm>
 #include <cmath>
@@ -234,6 +235,7 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
   p.ctas_override = std::getenv("WF_CTAS") ? std::atoi(std::getenv("WF_CTAS")) : 0;
   p.pdl_override = std::getenv("WF_PDL") && std::atoi(std::getenv("WF_PDL")) == 0 ? 2 : 0;
   p.sk_override = std::getenv("WF_SK") ? (std::atoi(std::getenv("WF_SK")) ? 1 : 2) : 0;
+  p.shares_override = std::getenv("WF_SHARES") ? (std::atoi(std::getenv("WF_SHARES")) ? 1 : 2) : 0;
   p.sk_flags = stream_k_flags(counters, m, n_pad);
   // WF_WGMMA=1 runs the wgmma kernel where the planner would not (M ≤ 128).
   GemmPlan plan = std::getenv("WF_WGMMA") ? plan_wgmma(p) : std::getenv("WF_DECODE") && m <= kDecodeMaxRows ? plan_decode(p) : plan_gemm(p);
@@ -281,7 +283,7 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
   });
   const double gbps = (wbytes + sbytes * (asym ? 2 : 1) + (m * k + m * n) * 2) / (med_us * 1e-6) / 1e9;
   std::printf("%s v%d M=%-4lld N=%-6lld K=%-6lld g=%-3d %s  tok=%-3d split=%-2d%s grid=%lldx%lldx%d  rel=%.2e max=%.2e  %8.1f us  %6.0f GB/s  %3.0f%% copy  (read %.1f us, chained %.1f us)%s\n",
-              plan.hopper ? (plan.stream_k ? "wgmmaSK" : plan.cluster ? "wgmma+ " : "wgmma  ") : plan.cluster ? "decode+" : plan.decode ? "decode " : "tiled  ", p.variant, (long long)m, (long long)n, (long long)k, gs, asym ? "asym" : "sym ", plan.rows_per_block, plan.split_k, plan.x_ring ? " ring" : plan.warp_slices > 1 ? (plan.warp_slices == 2 ? " ws2" : plan.warp_slices == 4 ? " ws4" : " ws8") : "", (long long)plan.row_blocks,
+              plan.hopper ? (plan.stream_k ? "wgmmaSK" : plan.cluster ? "wgmma+ " : "wgmma  ") : plan.cluster ? "decode+" : plan.decode ? "decode " : "tiled  ", p.variant, (long long)m, (long long)n, (long long)k, gs, asym ? "asym" : "sym ", plan.rows_per_block, plan.split_k, plan.warp_shares ? " shr" : plan.x_ring ? " ring" : plan.warp_slices > 1 ? (plan.warp_slices == 2 ? " ws2" : plan.warp_slices == 4 ? " ws4" : " ws8") : "", (long long)plan.row_blocks,
               (long long)plan.col_blocks, plan.split_k, rel, max_abs, med_us, gbps, 100 * gbps / copy_gbps,
               read_us, chain_us, bf16_view ? "  (bf16 view: timing only)" : rel < 1e-3 ? "" : "  <-- FAIL");
   for (auto& w : ws) { cudaFree(w.w); cudaFree(w.scales); cudaFree(w.zeros); }

@@ -1,5 +1,6 @@
 // How the wgmma kernel's work is cut across CTAs (host and device code: the
-// planner check simulates the walk; the partials' fixup is stream_k.cuh).
+// planner check simulates the walk; the partials' fixup is stream_k.cuh),
+// and the decode kernel's across warps (warp shares, at the end).
 // Stream-K: all (output tile, 64-wide K chunk) units of a GEMM, tile-major,
 // cut into one contiguous share per CTA of a single wave, so that no SM
 // idles while a partial second wave runs (224 column blocks on 132 SMs take
@@ -70,6 +71,25 @@ struct WorkRange {
     return s;
   }
 };
+
+// Warp shares of the decode kernel (gemm_decode.cu): warp w of W takes the
+// units [start(w), start(w + 1)) of `tiles` tiles of `per_tile` units each,
+// tile-major; with at most W tiles that is two pieces at most: units [u0,
+// u1) of tile `tile`, then [0, u1b) of tile + 1 (u1b = 0: none). tile =
+// `tiles` where the share is empty.
+struct WarpPieces {
+  int tile, u0, u1, u1b;
+};
+WF_HD WarpPieces warp_pieces(int w, int warps, int tiles, int per_tile) {
+  const int units = tiles * per_tile;
+  const int a = share_start(w, units, warps), b = share_start(w + 1, units, warps);
+  WarpPieces r;
+  r.tile = a / per_tile;
+  r.u0 = a - r.tile * per_tile;
+  r.u1 = b - r.tile * per_tile < per_tile ? b - r.tile * per_tile : per_tile;
+  r.u1b = b - (r.tile + 1) * per_tile > 0 ? b - (r.tile + 1) * per_tile : 0;
+  return r;
+}
 
 // A stage: up to kChunks K chunks of a segment, [kc, kc + chunks).
 struct StageRef {

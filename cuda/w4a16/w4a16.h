@@ -40,6 +40,7 @@ struct GemmParams {
   int ctas_override;      // wgmma kernel's CTAs per SM at 32 to 64 tokens: 1 or 2 (harness experiments)
   int sk_override;        // wgmma kernel's stream-K: 1 wherever it can run, 2 never (harness experiments)
   int slices_override;    // > 0: at most this many decode warp slices, 1 none (harness experiments)
+  int shares_override;    // decode warp shares: 1 wherever they can run, 2 never (harness experiments)
 };
 
 // How a GEMM is cut across CTAs, so the caller can provide the scratch.
@@ -55,6 +56,11 @@ struct GemmPlan {
   int chunks_per_split;   // 64-wide K chunks per CTA
   int ctas_per_sm;        // wgmma: 1, or 2 (32 to 64 tokens)
   int warp_slices;        // decode, M ≤ kDecodeFragRows: warps per 16-column tile, each a run of the CTA's K range (0 or 1: none)
+  // decode, M = 1: every warp of one wave an equal share of the (tile, round
+  // of 4 K chunks) units of its K band (gemm_decode.cu); split_k bands of
+  // chunks_per_split chunks, col_blocks CTAs each; the pieces of a tile meet
+  // in the scratch, one counter per 16-column tile.
+  bool warp_shares;
   // wgmma: one wave of `ctas` CTAs shares all tiles' K chunks (stream_k.cuh);
   // workspace_bytes of partials, fresh per launch, and flags in the scratch.
   bool stream_k;

@@ -16,8 +16,12 @@
 //   - the decode kernel's x (whole K range or ring) fits shared memory, and
 //     its warp slices (2, 4 or 8) are only where M ≤ kDecodeFragRows and x
 //     is whole, and on asymmetric weights only with K unsplit;
+//   - a warp-shares plan (decode, M = 1) is one wave of whole rounds, and
+//     every warp's share (shares.h, the kernel's own code) covers every
+//     (tile, round) once and reaches at most two tiles;
 //   - on a 132-SM Hopper GPU, given shapes get stream-K (or not) and given
-//     M get the tokens per CTA that measured fastest.
+//     M get the tokens per CTA that measured fastest, and M = 1 warp shares
+//     (or not).
 #include <cstdio>
 #include <initializer_list>
 #include <vector>
@@ -60,6 +64,30 @@ static const char* check_walk(int tiles, int kc, int g) {
   return "";
 }
 
+// Walks every warp's share of a warp-shares plan as the decode kernel does
+// (warp_pieces): "" where every (tile, round) of every band is covered once
+// and no share reaches a third tile.
+static const char* check_pieces(long long tiles, long long kc, int cps, int bands, int warps) {
+  std::vector<int> covered;
+  for (int b = 0; b < bands; ++b) {
+    const long long len = (kc < (long long)(b + 1) * cps ? kc : (long long)(b + 1) * cps) - (long long)b * cps;
+    if (len <= 0 || len % 4) return "a band of no or partial rounds";
+    const int rpt = (int)(len / 4);
+    covered.assign(tiles * rpt, 0);
+    for (int w = 0; w < warps; ++w) {
+      const WarpPieces p = warp_pieces(w, warps, (int)tiles, rpt);
+      const long long end = share_start(w + 1, (int)(tiles * rpt), warps);
+      if (p.tile < tiles && end > (long long)(p.tile + 2) * rpt) return "a warp share past two tiles";
+      if (p.tile >= tiles && p.u1 + p.u1b > 0) return "a share past the tiles";
+      for (int u = p.u0; u < p.u1; ++u) ++covered[(long long)p.tile * rpt + u];
+      for (int u = 0; u < p.u1b; ++u) ++covered[(long long)(p.tile + 1) * rpt + u];
+    }
+    for (int c : covered)
+      if (c != 1) return "a (tile, round) not covered exactly once";
+  }
+  return "";
+}
+
 int main() {
   int bad = 0, checked = 0;
   auto fail = [&](const char* what, const GemmParams& p, const GemmPlan& g) {
@@ -82,6 +110,9 @@ int main() {
               p.group_size = gs;
               p.sm_count = sms;
               p.arch = arch;
+              // M = 1 once more with warp shares wherever they can run.
+              for (int force = 0; force < (m == 1 ? 2 : 1); ++force) {
+              p.shares_override = force;
               const GemmPlan g = plan_gemm(p);
               ++checked;
               const long long kc = p.k_pad / 64;
@@ -121,6 +152,20 @@ int main() {
                 if (g.x_ring && g.rows_per_block > 32) fail("x ring past 32 rows", p, g);
                 // (p has no zero points: x whole is in fragment order at M = 1 and in warp slices.)
                 if (m * decode_x_row((int)chunks, (m == 1 || slices > 1) && !g.x_ring) * 2 > share) fail("x past shared memory", p, g);
+              }
+              // Warp shares: M = 1, x whole, one wave of CTAs in K bands of
+              // whole rounds, a counter per 16-column tile, one float of
+              // sums per column; every warp's share walked.
+              if (g.warp_shares) {
+                const long long tiles = p.n_pad / 16;
+                if (!g.decode || m != 1 || kc % 4 || g.chunks_per_split % 4 || slices > 1 || g.cluster || g.x_ring)
+                  fail("warp shares off M = 1 in whole rounds with x whole", p, g);
+                if (g.col_blocks * g.split_k > 4LL * sms) fail("warp shares past one wave", p, g);
+                if (g.counters != tiles || g.counters > gemm_counter_bound(m, p.n_pad) - kStreamKFlags) fail("warp shares' counters", p, g);
+                if (g.workspace_bytes != (size_t)n * 4 || (size_t)(gemm_counter_bound(m, p.n_pad) + n) * 4 > gemm_scratch_bytes(m, p.n_pad))
+                  fail("warp shares' sums past the scratch", p, g);
+                if (const char* why = check_pieces(tiles, kc, g.chunks_per_split, g.split_k, (int)g.col_blocks * 8); *why) fail(why, p, g);
+              }
               }
             }
   // Walks of shapes the planner does not give (shares from a tile's sixth
@@ -226,6 +271,20 @@ int main() {
     const GemmPlan g = plan_gemm(p);
     ++checked;
     if (!g.decode || (g.warp_slices > 1 ? g.warp_slices : 1) != c.slices) fail("asymmetric decode warp slices", p, g);
+  }
+  // M = 1 takes warp shares where whole tiles fill at most 55 % of the CTA
+  // slots with long runs (the GPU tests' 33800 × 8448), and not where they
+  // fill more or the runs are short.
+  struct Shares {
+    long long n, k;
+    bool shares;
+  };
+  for (const Shares& c : {Shares{34816, 8192, true}, Shares{33800, 8448, true}, Shares{36864, 8192, true}, Shares{28672, 8192, false},
+                          Shares{57344, 8192, false}, Shares{34816, 4096, false}, Shares{8192, 8192, false}, Shares{8192, 28672, false}}) {
+    const GemmParams p = hopper(1, c.n, c.k, 128);
+    const GemmPlan g = plan_gemm(p);
+    ++checked;
+    if (g.warp_shares != c.shares) fail(c.shares ? "M = 1 past half a wave without warp shares" : "warp shares where whole tiles fill the GPU", p, g);
   }
   std::printf("checked %d plans, %d failed\n", checked, bad);
   return bad ? 1 : 0;
