@@ -33,6 +33,14 @@ __device__ __forceinline__ void red_add(float* p, float a, float b, float c, flo
 #endif
 }
 
+// out[r][c] = v (+ bias[c]), rounded once to T: every output element the
+// GEMM kernels write goes through here.
+template <typename T>
+__device__ __forceinline__ void store_output(const GemmParams& p, int64_t r, int64_t c, float v) {
+  const T* bias = static_cast<const T*>(p.bias);
+  static_cast<T*>(p.out)[r * p.n + c] = static_cast<T>(bias ? v + static_cast<float>(bias[c]) : v);
+}
+
 // Split-K partials meet in the caller's zeroed fp32 workspace: each CTA adds
 // its own with fire-and-forget vector REDs, and the last of `splits` to
 // arrive at `counter` reads the sums, leaving workspace and counter zero for
@@ -102,8 +110,6 @@ __device__ __forceinline__ void meet_in_cluster(const GemmParams& p, int splits,
   const int stride = cols + kMeetPad;
   each_output([&](float& v, int64_t r, int64_t c) { parts[(r - row0) * stride + (c - col0)] = v; });
   cluster::sync();
-  const T* bias = static_cast<const T*>(p.bias);
-  T* out = static_cast<T*>(p.out);
   const int quads = (int)(p.m - row0 < rows ? p.m - row0 : rows) * cols / 4;
   const int step = splits * nthreads;
   for (int i0 = (int)cluster::rank() * nthreads + tid; i0 < quads; i0 += kMeetQuads * step) {
@@ -129,7 +135,7 @@ __device__ __forceinline__ void meet_in_cluster(const GemmParams& p, int splits,
       const float sum[4] = {s[u].x, s[u].y, s[u].z, s[u].w};
 #pragma unroll
       for (int e = 0; e < 4; ++e)
-        if (c + e < p.n) out[r * p.n + c + e] = static_cast<T>(bias ? sum[e] + static_cast<float>(bias[c + e]) : sum[e]);
+        if (c + e < p.n) store_output<T>(p, r, c + e, sum[e]);
     }
   }
   cluster::sync();  // this CTA's partials stay until every rank has read them
@@ -138,9 +144,7 @@ __device__ __forceinline__ void meet_in_cluster(const GemmParams& p, int splits,
 // out = acc (+ bias), rounded once to T.
 template <typename T, typename EachOutput>
 __device__ __forceinline__ void write_output(const GemmParams& p, EachOutput&& each_output) {
-  const T* bias = static_cast<const T*>(p.bias);
-  T* out = static_cast<T*>(p.out);
-  each_output([&](float& v, int64_t r, int64_t c) { out[r * p.n + c] = static_cast<T>(bias ? v + static_cast<float>(bias[c]) : v); });
+  each_output([&](float& v, int64_t r, int64_t c) { store_output<T>(p, r, c, v); });
 }
 
 }  // namespace wf::w4a16

@@ -365,16 +365,12 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT))
   // per column and lane, the meet cost 28672 × 8192 4.6 µs instead of 3.1,
   // 57344 × 8192 9.1 instead of 4.4).
   [[maybe_unused]] int chunks_first = 0;  // of the first piece, where there are two
-  [[maybe_unused]] auto write_col = [&](int64_t c, float v) {
-    const T* bias = static_cast<const T*>(p.bias);
-    static_cast<T*>(p.out)[c] = static_cast<T>(bias ? v + static_cast<float>(bias[c]) : v);
-  };
   [[maybe_unused]] auto finish_piece = [&](int64_t tile, int chunks) {
     if (chunks == KC) {
 #pragma unroll
       for (int h = 0; h < 2; ++h) {
         const int64_t c = tile * 16 + 8 * h + g;
-        if (t == 0 && c < p.n) write_col(c, acc[0][2 * h]);
+        if (t == 0 && c < p.n) store_output<T>(p, 0, c, acc[0][2 * h]);
       }
       return;
     }
@@ -587,10 +583,9 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT))
     if constexpr (V == 1 || V == 2) acc[0][0] = __uint_as_float(sink & 0x3fffffffu) * 0.f;
   }
 
-  // WS: a piece that is its tile's whole K range writes it; the others add
-  // into the scratch's sums, and the last to arrive (its tile's counter
-  // reaching KC chunks) writes them and leaves sums and counter zero. Both
-  // pieces' sums go out before the one fence. M = 1: lanes t = 0 hold row 0.
+  // WS: the pieces that added into the scratch (finish_piece) count their
+  // chunks on their tiles' counters, both after one fence; the arrival that
+  // brings a tile to KC writes its sums and leaves sums and counter zero.
   if constexpr (WS) {
     if (!runs || V >= 2) return;
     const int chunks_last = wk1 - wk0;
@@ -616,7 +611,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT))
       const float s[4] = {v.x, v.y, v.z, v.w};
 #pragma unroll
       for (int j = 0; j < 4; ++j)
-        if (c + j < p.n) write_col(c + j, s[j]);
+        if (c + j < p.n) store_output<T>(p, 0, c + j, s[j]);
     };
     if (last_first) write_sums(ntl - 1);
     if (last_last) write_sums(ntl);
@@ -868,7 +863,7 @@ bool plan_shares(GemmPlan& plan, const GemmParams& p, int kc, int64_t slots, int
   plan.split_k = bands;
   plan.chunks_per_split = cpb;
   plan.cluster = false;
-  plan.workspace_bytes = (size_t)p.n * sizeof(float);  // [N]: one row, packed (gemm_decode.cu)
+  plan.workspace_bytes = (size_t)p.n * sizeof(float);  // [N]: one row, packed (finish_piece)
   plan.counters = tiles;
   return true;
 }

@@ -189,6 +189,13 @@ struct Weights {
   __half* zeros;
 };
 
+// An on/off override from the environment as the planner takes it: 0 unset
+// (the planner decides), 1 on, 2 off (=0).
+static int env_switch(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? (std::atoi(v) ? 1 : 2) : 0;
+}
+
 static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const cudaDeviceProp& prop, double copy_gbps) {
   const int64_t n_pad = padded_n(n), k_pad = padded_k(k, gs);
   const int64_t groups = gs ? k_pad / gs : 1;
@@ -234,8 +241,8 @@ static double run_case(int64_t m, int64_t n, int64_t k, int gs, bool asym, const
   p.ring_override = std::getenv("WF_RING") ? std::atoi(std::getenv("WF_RING")) : 0;
   p.ctas_override = std::getenv("WF_CTAS") ? std::atoi(std::getenv("WF_CTAS")) : 0;
   p.pdl_override = std::getenv("WF_PDL") && std::atoi(std::getenv("WF_PDL")) == 0 ? 2 : 0;
-  p.sk_override = std::getenv("WF_SK") ? (std::atoi(std::getenv("WF_SK")) ? 1 : 2) : 0;
-  p.shares_override = std::getenv("WF_SHARES") ? (std::atoi(std::getenv("WF_SHARES")) ? 1 : 2) : 0;
+  p.sk_override = env_switch("WF_SK");
+  p.shares_override = env_switch("WF_SHARES");
   p.sk_flags = stream_k_flags(counters, m, n_pad);
   // WF_WGMMA=1 runs the wgmma kernel where the planner would not (M ≤ 128).
   GemmPlan plan = std::getenv("WF_WGMMA") ? plan_wgmma(p) : std::getenv("WF_DECODE") && m <= kDecodeMaxRows ? plan_decode(p) : plan_gemm(p);
