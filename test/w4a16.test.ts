@@ -225,6 +225,14 @@ describeGpu('gemmW4A16 against a float64 reference', () => {
     await checkWeight(14336, 256, 'bfloat16', { groupSize: 32, symmetric: false }, [[9, 52], [12, 53], [16, 54]]);
   });
 
+  // The wgmma kernel writes its tiles through shared memory in 8-byte
+  // quads where N is a multiple of 4, and element by element elsewhere.
+  it('wgmma outputs with bias where N is a multiple of 4 (staged quads) and where it is not, M = 33, 128 and 257', async () => {
+    await checkWeight(1000, 328, 'float16', { groupSize: 64 }, [[33, 61], [128, 62], [257, 63]]);
+    await checkWeight(1002, 328, 'bfloat16', { groupSize: 32, symmetric: false }, [[33, 64], [128, 65], [257, 66]]);
+    await checkWeight(1001, 4104, 'float16', { groupSize: 128, symmetric: false }, [[129, 67]]);
+  });
+
   it('256-token CTAs whose two K splits meet in a cluster (H100/H200: 60 column blocks), M = 256', async () => {
     await checkWeight(7680, 1024, 'float16', { groupSize: 128 }, [[256, 11]]);
   });

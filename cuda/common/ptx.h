@@ -38,6 +38,14 @@ __device__ __forceinline__ void ldmatrix_x2(uint32_t (&r)[2], const void* smem) 
   asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0,%1}, [%2];" : "=r"(r[0]), "=r"(r[1]) : "r"(s));
 }
 
+// Two 8×8 b16 matrices from registers to shared memory, transposed on the
+// way (lanes 0-15 address the stored rows): an mma accumulator tile, whose
+// lane holds two adjacent columns of one row, lands as rows of the other
+// dimension, 16 contiguous bytes each.
+__device__ __forceinline__ void stmatrix_x2_trans(uint32_t smem_addr, uint32_t r0, uint32_t r1) {
+  asm volatile("stmatrix.sync.aligned.m8n8.x2.trans.shared.b16 [%0], {%1, %2};" ::"r"(smem_addr), "r"(r0), "r"(r1) : "memory");
+}
+
 // The same four matrices transposed on the way into registers: a tile
 // stored [k][n] in shared memory (V in attention: keys × head dim) arrives
 // as the "col" B operand of m16n8k16 without a transposing copy.

@@ -29,6 +29,7 @@ struct Num<__half> : PairBits<__half2> {
   static constexpr uint32_t kMagic2 = 0x64006400u;
   static constexpr uint16_t kMagic = 0x6400u;
   __device__ static T2 splat(__half v) { return __half2half2(v); }
+  __device__ static T2 floats(float a, float b) { return __floats2half2_rn(a, b); }
 };
 
 template <>
@@ -36,6 +37,7 @@ struct Num<__nv_bfloat16> : PairBits<__nv_bfloat162> {
   static constexpr uint32_t kMagic2 = 0x43004300u;
   static constexpr uint16_t kMagic = 0x4300u;
   __device__ static T2 splat(__nv_bfloat16 v) { return __bfloat162bfloat162(v); }
+  __device__ static T2 floats(float a, float b) { return __floats2bfloat162_rn(a, b); }
 };
 
 // magic + z as a pair, the subtrahend for one column.

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "../common/cluster.h"
+#include "dequant.h"
 #include "w4a16.h"
 
 namespace wf::w4a16 {
@@ -39,6 +40,29 @@ template <typename T>
 __device__ __forceinline__ void store_output(const GemmParams& p, int64_t r, int64_t c, float v) {
   const T* bias = static_cast<const T*>(p.bias);
   static_cast<T*>(p.out)[r * p.n + c] = static_cast<T>(bias ? v + static_cast<float>(bias[c]) : v);
+}
+
+// Whether 4 adjacent outputs from a column multiple of 4 are one aligned 8-byte word.
+__device__ __forceinline__ bool quad_stores(const GemmParams& p) {
+  return p.n % 4 == 0 && (reinterpret_cast<uintptr_t>(p.out) & 7) == 0;
+}
+
+// out[r][c … c + 3] = v (+ bias), each rounded as store_output rounds it, in
+// one 8-byte store where the four are inside N and quad_stores holds.
+template <typename T>
+__device__ __forceinline__ void store_output4(const GemmParams& p, int64_t r, int64_t c, const float (&v)[4]) {
+  if (c + 3 < p.n && quad_stores(p)) {
+    const T* bias = static_cast<const T*>(p.bias);
+    float s[4];
+#pragma unroll
+    for (int e = 0; e < 4; ++e) s[e] = bias ? v[e] + static_cast<float>(bias[c + e]) : v[e];
+    *reinterpret_cast<uint2*>(static_cast<T*>(p.out) + r * p.n + c) =
+        make_uint2(Num<T>::bits(Num<T>::floats(s[0], s[1])), Num<T>::bits(Num<T>::floats(s[2], s[3])));
+    return;
+  }
+#pragma unroll
+  for (int e = 0; e < 4; ++e)
+    if (c + e < p.n) store_output<T>(p, r, c + e, v[e]);
 }
 
 // Split-K partials meet in the caller's zeroed fp32 workspace: each CTA adds
@@ -133,9 +157,7 @@ __device__ __forceinline__ void meet_in_cluster(const GemmParams& p, int splits,
       if (i >= quads) break;
       const int64_t r = row0 + i / (cols / 4), c = col0 + (i % (cols / 4)) * 4;
       const float sum[4] = {s[u].x, s[u].y, s[u].z, s[u].w};
-#pragma unroll
-      for (int e = 0; e < 4; ++e)
-        if (c + e < p.n) store_output<T>(p, r, c + e, sum[e]);
+      store_output4<T>(p, r, c, sum);
     }
   }
   cluster::sync();  // this CTA's partials stay until every rank has read them

@@ -609,9 +609,7 @@ __global__ void __launch_bounds__(256, ctas_per_sm(MT))
       const float4 v = __ldcg(w);
       __stcg(w, make_float4(0.f, 0.f, 0.f, 0.f));
       const float s[4] = {v.x, v.y, v.z, v.w};
-#pragma unroll
-      for (int j = 0; j < 4; ++j)
-        if (c + j < p.n) store_output<T>(p, 0, c + j, s[j]);
+      store_output4<T>(p, 0, c, s);
     };
     if (last_first) write_sums(ntl - 1);
     if (last_last) write_sums(ntl);

@@ -52,6 +52,7 @@ constexpr int kConsumerWGs = 2;
 constexpr int kCols = 64 * kConsumerWGs;
 constexpr int kTiles = kCols / kTileN;
 constexpr int kThreads = 128 * (1 + kConsumerWGs);
+constexpr int kStoreBytes = 256;  // a consumer warp's output staging (store_tile)
 // Stream-K: floats of a CTA's partial slot, kTok / 2 accumulators a consumer thread.
 constexpr int64_t sk_slot_floats(int tok) { return (int64_t)tok / 2 * 128 * kConsumerWGs; }
 // kCtas CTAs per SM: 1, or 2 at 32 to 64 tokens, where one CTA leaves the
@@ -103,11 +104,64 @@ struct Stage {
   static constexpr int kBytes = kXBytes + kWBytes + (ASYM ? 2 : 1) * kSBytes;
   // As many stages as fit: the weight bytes in flight per SM set the stream's pace.
   static constexpr int kCount = kSmemBudget / kBytes < 12 ? kSmemBudget / kBytes : 12;
-  static constexpr int kSmem = kCount * kBytes + 1024 + 3 * kCount * 8;  // + alignment, barriers
+  // After the barriers, at one CTA per SM: each consumer warp's 256 bytes for its output stores (store_tile).
+  static constexpr int kStoreOffset = kCount * kBytes + (3 * kCount * 8 + 127) / 128 * 128;
+  static constexpr int kSmem = kStoreOffset + (kCtas == 1 ? 4 * kConsumerWGs * kStoreBytes : 0) + 1024;  // + alignment
+  static_assert(kSmem <= (kCtas == 1 ? 227 : 113) * 1024, "shared memory of one CTA (two per SM: half the SM's, less 1 KB each)");
   static_assert(kBytes % 1024 == 0 && kCount >= 2, "stages of whole swizzle atoms, at least double-buffered");
   static_assert(wgmma_tokens(kTok), "tokens per CTA: a wgmma N");
   static_assert(kCount * kBytes >= meet_parts_floats(kTok, kCols) * 4, "the stage buffers hold a cluster meet's partials");
 };
+
+// out = acc (+ bias) for one consumer warp's 16 columns (from col) × kTok
+// tokens (from row0), 8 tokens at a time through the warp's 256 bytes of
+// shared memory: stmatrix.trans turns the accumulator layout (a lane holds
+// two tokens of one column) into token rows of 16 columns, and each lane
+// then writes 4 adjacent columns with one 8-byte store, 4 lanes a row's
+// whole 32-byte sector. (Straight from the accumulators each store is 2
+// bytes and a warp's store touches 4 rows: 4× the store instructions, and
+// half sectors.) Rows 4-7 of a matrix swap their 16-byte halves, so that
+// stmatrix's 8 rows of 32-byte pitch fall in distinct banks. Values are
+// rounded once, as store_output rounds them. Taken at one CTA per SM where
+// N is a multiple of 4 (quad_stores). H200, harness, µs, direct / staged:
+// 28672 × 8192 M = 256 177.3 / 171.5, M = 128 102.5 / 101.1; 11008 × 4096
+// M = 256 51.0 / 48.9, M = 128 31.8 / 30.6; 8192² M = 128 35.6 / 34.8. At
+// two CTAs per SM (104 registers a consumer thread) the same code cost 7-8 %
+// (28672 × 8192 M = 32 56.7 / 61.5, M = 64 71.4 / 76.1), and per-element
+// stores from the staging where N is not a multiple of 4 20 % (11006 × 4096
+// M = 256 51.3 / 61.9): those keep the direct stores (write_output).
+template <typename T, int kTok>
+__device__ __forceinline__ void store_tile(const GemmParams& p, const float (&acc)[kTok / 2], uint8_t* tile, int64_t row0,
+                                           int64_t col, int lane) {
+  using N = Num<T>;
+  const int g = lane / 4;
+  const T* bias = static_cast<const T*>(p.bias);
+  float b[2];
+#pragma unroll
+  for (int h = 0; h < 2; ++h) b[h] = bias && col + 8 * h + g < p.n ? static_cast<float>(bias[col + 8 * h + g]) : 0.f;
+  const uint32_t base = (uint32_t)__cvta_generic_to_shared(tile);
+  // stmatrix: lanes 0-15 address row lane % 8 of matrix lane / 8 (columns 8h … 8h + 7).
+  const int sr = lane % 8, sh = (lane / 8) & 1;
+  const uint32_t st_at = base + sr * 32 + ((sh ^ (sr >> 2)) * 16);
+  // The read back: token row lane / 4, columns 4q … 4q + 3.
+  const int rr = lane / 4, q = lane % 4;
+  const uint2* ld_at = reinterpret_cast<const uint2*>(tile + rr * 32 + (((q >> 1) ^ (rr >> 2)) * 16) + (q & 1) * 8);
+  const int64_t c = col + 4 * q;
+  T* out = static_cast<T*>(p.out);
+#pragma unroll
+  for (int j = 0; j < kTok / 8; ++j) {
+    if (row0 + 8 * j >= p.m) break;  // the warp's rows end together
+    // acc[4j + 2h + e]: column col + 8h + g, token 8j + 2t + e.
+    const uint32_t r0 = N::bits(N::floats(acc[4 * j] + b[0], acc[4 * j + 1] + b[0]));
+    const uint32_t r1 = N::bits(N::floats(acc[4 * j + 2] + b[1], acc[4 * j + 3] + b[1]));
+    ptx::stmatrix_x2_trans(st_at, r0, r1);
+    __syncwarp();
+    const uint2 v = *ld_at;
+    const int64_t row = row0 + 8 * j + rr;
+    if (row < p.m && c < p.n) *reinterpret_cast<uint2*>(out + row * p.n + c) = v;
+    __syncwarp();
+  }
+}
 
 // Rows of x per tensor-map copy: M rounded to 8 where M < kTok, else kTok.
 // Rows past the box are never written (stale shared memory; their tokens'
@@ -378,6 +432,10 @@ __global__ void __launch_bounds__(kThreads, kCtas)
       }
     };
     auto consumers_sync = [] { asm volatile("bar.sync 1, %0;" ::"n"(128 * kConsumerWGs) : "memory"); };
+    auto write_tile = [&] {
+      if (kCtas == 1 && quad_stores(p)) store_tile<T, kTok>(p, acc, smem + S::kStoreOffset + warp * kStoreBytes, row0, c0 - g, lane);
+      else write_output<T>(p, each_output);
+    };
     if constexpr (kSK) {
       constexpr int64_t kSlotFloats = sk_slot_floats(kTok);
       const int ctid = tid - 128;
@@ -397,7 +455,7 @@ __global__ void __launch_bounds__(kThreads, kCtas)
         consumers_sync();
         if (live) add_partial(p.workspace + j * kSlotFloats, ctid, 128 * kConsumerWGs, acc);
       }
-      if (live) write_output<T>(p, each_output);
+      if (live) write_tile();
       return;
     }
     // Groups of a column's accumulators for the split-K sums (epilogue.cuh):
@@ -417,7 +475,7 @@ __global__ void __launch_bounds__(kThreads, kCtas)
     };
     // Without stream-K a CTA has one segment: these run once, at its end.
     if constexpr (V == 6) {
-      if (live) write_output<T>(p, each_output);
+      if (live) write_tile();
       return;
     }
     if (plan.cluster) {
@@ -431,7 +489,7 @@ __global__ void __launch_bounds__(kThreads, kCtas)
     }
     if (plan.split_k > 1 && !meet_splits(p, p.counters + col, plan.split_k, live, tid == 128, each_sum, consumers_sync))
       return;
-    if (live) write_output<T>(p, each_output);
+    if (live) write_tile();
   };
 
   // Segment by segment (one without stream-K), each ending in finish(). (The
