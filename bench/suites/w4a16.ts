@@ -55,7 +55,14 @@ function denseImpl(dtype: 'float16' | 'bfloat16', m: number, n: number, k: numbe
   };
 }
 
-function w4Impl(dtype: 'float16' | 'bfloat16', m: number, n: number, k: number): Impl {
+/** --dense: gemmW4A16's `dense` option ('auto' unless given), to time the INT4 kernel or the dense path on its own. */
+function denseOption(v: string | undefined): boolean | 'auto' {
+  if (v === undefined || v === 'auto') return 'auto';
+  if (v === 'true' || v === 'false') return v === 'true';
+  throw new Error(`expected auto, true or false for --dense but received ${JSON.stringify(v)}`);
+}
+
+function w4Impl(dtype: 'float16' | 'bfloat16', m: number, n: number, k: number, dense: boolean | 'auto'): Impl {
   const weightBytes = (n * k) / 2 + (n * k / 128) * 2;
   return {
     name: `w4a16 ${dtype}`,
@@ -67,7 +74,7 @@ function w4Impl(dtype: 'float16' | 'bfloat16', m: number, n: number, k: number):
       const x = randn([m, k], { dtype, stream: ctx.stream });
       const out: Tensor = randn([m, n], { dtype, stream: ctx.stream });
       return {
-        run: (i) => void gemmW4A16(x, qs[i % qs.length], { out, stream: ctx.stream }),
+        run: (i) => void gemmW4A16(x, qs[i % qs.length], { out, stream: ctx.stream, dense }),
         dispose: () => { x.dispose(); out.dispose(); },
       };
     },
@@ -77,16 +84,20 @@ function w4Impl(dtype: 'float16' | 'bfloat16', m: number, n: number, k: number):
 register({
   name: 'w4a16',
   description: 'INT4-weight GEMM (group 128, symmetric) vs cuBLASLt on the dequantized weight, x[M,K]·W[N,K]ᵀ',
-  options: { m: 'rows of x (list)', n: 'output features (list, pairs with --k)', k: 'input features (list)' },
+  options: {
+    m: 'rows of x (list)', n: 'output features (list, pairs with --k)', k: 'input features (list)',
+    dense: "gemmW4A16's dense option: auto (default), true (dequantize + cuBLASLt) or false (the INT4 kernel)",
+  },
   cases(o) {
     const ms = intList(o.m, [1, 2, 4, 8, 16, 32, 64, 128, 256], 'm');
+    const dense = denseOption(o.dense);
     const shapes = nkShapes(o, SHAPES);
     return shapes.flatMap(([n, k]) => ms.map((m) => ({
       label: `M=${m} N=${n} K=${k}`,
       params: { m, n, k, groupSize: 128 },
       flops: 2 * m * n * k,
       bytes: 2 * (n * k + m * k + m * n),
-      impls: [denseImpl('float16', m, n, k, true), w4Impl('float16', m, n, k), denseImpl('bfloat16', m, n, k, false), w4Impl('bfloat16', m, n, k)],
+      impls: [denseImpl('float16', m, n, k, true), w4Impl('float16', m, n, k, dense), denseImpl('bfloat16', m, n, k, false), w4Impl('bfloat16', m, n, k, dense)],
     })));
   },
   teardown: () => cache.clear(),
