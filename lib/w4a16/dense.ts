@@ -10,11 +10,12 @@ import type { Tensor } from '../tensor.js';
 import type { QuantizedWeight } from './qweight.js';
 
 // Dequantize + cuBLASLt from this many rows on: H200, µs, INT4 kernel /
-// dequantize + cuBLASLt (fp16, group 128), M = 4096: 28672 × 8192 3140 /
-// 2802, 8192 × 28672 3031 / 2950, 8192² 795 / 755, 11008 × 4096 612 / 537,
-// 4096 × 11008 520 / 504, 4096² 206 / 192; at M = 2048 it won on 28672 ×
-// 8192 only (1497 / 1403) and lost on 8192² (379 / 405). The dequantize
-// pass costs about N·K·2.5 bytes at copy speed, the GEMM grows with M.
+// dequantize + cuBLASLt (fp16, group 128; bench/RESULTS.md, session 7),
+// M = 4096: 28672 × 8192 3066 / 2866, 8192 × 28672 3032 / 2840, 8192² 765
+// / 744, 4096 × 11008 511 / 493, but 11008 × 4096 522 / 528 and 4096² 188
+// / 190; at M = 2048 the INT4 kernel wins everywhere (28672 × 8192 1335 /
+// 1481, 8192² 358 / 394). The dequantize pass costs about N·K·2.5 bytes at
+// copy speed, the GEMM grows with M.
 const DENSE_MIN_ROWS = 4096;
 const DENSE_MIN_WEIGHT = 4096 * 4096;
 
