@@ -34,8 +34,9 @@ __device__ __forceinline__ void red_add(float* p, float a, float b, float c, flo
 #endif
 }
 
-// out[r][c] = v (+ bias[c]), rounded once to T: every output element the
-// GEMM kernels write goes through here.
+// out[r][c] = v (+ bias[c]), rounded once to T. The GEMM kernels' wider
+// stores (store_output4 here, the wgmma kernel's store_tile) round the same
+// sum the same way, so every path writes the same bits.
 template <typename T>
 __device__ __forceinline__ void store_output(const GemmParams& p, int64_t r, int64_t c, float v) {
   const T* bias = static_cast<const T*>(p.bias);
