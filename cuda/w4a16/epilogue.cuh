@@ -36,7 +36,7 @@ __device__ __forceinline__ void red_add(float* p, float a, float b, float c, flo
 
 // out[r][c] = v (+ bias[c]), rounded once to T. The GEMM kernels' wider
 // stores (store_output4 here, the wgmma kernel's store_tile) round the same
-// sum the same way, so every path writes the same bits.
+// sum the same way.
 template <typename T>
 __device__ __forceinline__ void store_output(const GemmParams& p, int64_t r, int64_t c, float v) {
   const T* bias = static_cast<const T*>(p.bias);
