@@ -34,13 +34,18 @@ __device__ __forceinline__ void red_add(float* p, float a, float b, float c, flo
 #endif
 }
 
+// Output column c's value before its one rounding: v (+ bias[c]).
+template <typename T>
+__device__ __forceinline__ float with_bias(const GemmParams& p, int64_t c, float v) {
+  return p.bias ? v + static_cast<float>(static_cast<const T*>(p.bias)[c]) : v;
+}
+
 // out[r][c] = v (+ bias[c]), rounded once to T. The GEMM kernels' wider
 // stores (store_output4 here, the wgmma kernel's store_tile) round the same
 // sum the same way.
 template <typename T>
 __device__ __forceinline__ void store_output(const GemmParams& p, int64_t r, int64_t c, float v) {
-  const T* bias = static_cast<const T*>(p.bias);
-  static_cast<T*>(p.out)[r * p.n + c] = static_cast<T>(bias ? v + static_cast<float>(bias[c]) : v);
+  static_cast<T*>(p.out)[r * p.n + c] = static_cast<T>(with_bias<T>(p, c, v));
 }
 
 // Whether 4 adjacent outputs from a column multiple of 4 are one aligned 8-byte word.
@@ -53,10 +58,9 @@ __device__ __forceinline__ bool quad_stores(const GemmParams& p) {
 template <typename T>
 __device__ __forceinline__ void store_output4(const GemmParams& p, int64_t r, int64_t c, const float (&v)[4]) {
   if (c + 3 < p.n && quad_stores(p)) {
-    const T* bias = static_cast<const T*>(p.bias);
     float s[4];
 #pragma unroll
-    for (int e = 0; e < 4; ++e) s[e] = bias ? v[e] + static_cast<float>(bias[c + e]) : v[e];
+    for (int e = 0; e < 4; ++e) s[e] = with_bias<T>(p, c + e, v[e]);
     *reinterpret_cast<uint2*>(static_cast<T*>(p.out) + r * p.n + c) =
         make_uint2(Num<T>::bits(Num<T>::floats(s[0], s[1])), Num<T>::bits(Num<T>::floats(s[2], s[3])));
     return;
