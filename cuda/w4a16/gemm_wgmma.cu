@@ -183,9 +183,12 @@ __host__ __device__ constexpr int stage_groups(int group_size, int chunks) {
 // results) two fragment sets at every token count (below); 4 the whole
 // kernel without the x copies (stale x) and 5 probe 1 without them: the
 // cost of streaming x from L2 once per column block; 6 K splits that each
-// write their partials straight out, no meet: what the meet costs. The probes take the
-// fragment sets of two_sets(), except that at 64 tokens they keep one,
-// and release stages whole (apart() is not theirs).
+// write their partials straight out, no meet: what the meet costs; 8 the
+// copies and the dequantization, no wgmmas; 9 the copies and the wgmmas on
+// constant fragments, no dequantization. The probes take the fragment
+// sets of two_sets(), except that at 64 tokens they keep one, and release
+// stages whole (apart() is not theirs); 1, 2, 8 and 9 run at the plan's
+// CTAs per SM (run_probe), the others at one.
 // kTwoSets: two fragment sets (the loop below). kApart: a stage's weights
 // and its x released and refilled apart (below). Where each is used:
 // two_sets(), apart().
@@ -335,7 +338,8 @@ __global__ void __launch_bounds__(kThreads, kCtas)
   // Waits for stage i and dequantizes it into a.
   auto prepare = [&](int i, const StageRef& r, bool live, Frags& a) {
     const int buf = i % S::kCount;
-    if constexpr (V == 2) {
+    if constexpr (V == 2 || V == 9) {
+      if constexpr (V == 9) mbarrier::wait(full + buf, (i / S::kCount) & 1);
 #pragma unroll
       for (int c = 0; c < S::kChunks; ++c)
 #pragma unroll
@@ -386,19 +390,32 @@ __global__ void __launch_bounds__(kThreads, kCtas)
   // The stage's wgmmas back to back, no branch between them.
   auto issue = [&](int i, bool live, Frags& a) {
     if (!live || V == 1 || V == 5) return;
+    if constexpr (V == 8) {
+      // The fragments must be computed: fold them into one accumulator.
+      uint32_t f = 0;
+#pragma unroll
+      for (int c = 0; c < S::kChunks; ++c)
+#pragma unroll
+        for (int j = 0; j < 16; ++j) f ^= a[c][j / 4][j % 4];
+      acc[0] += __uint_as_float(f & 0x3fffffffu) * 1e-30f;
+      return;
+    }
     const T* xs = x_of(i % S::kCount);
-    // At 256 tokens one descriptor per stage, each wgmma's that plus a
-    // constant (the address field counts 16-byte units and never carries
-    // out of the shared window): one uniform add per wgmma, not six. H200,
-    // µs: 28672 × 8192 202.5 → 189.8, 8192² 57.6 → 57.2; at 64 tokens the
-    // same code was slower (8192² 27.1 → 27.9), with the wgmmas alone
-    // unchanged at every size.
+    // One descriptor per stage, each wgmma's that plus a constant (the
+    // address field counts 16-byte units and never carries out of the
+    // shared window): one uniform add per wgmma, not six. At 32 tokens the
+    // descriptors were a quarter of a consumer's instructions. H200, µs,
+    // six / one: 256 tokens 28672 × 8192 202.5 / 189.8, 8192² 57.6 / 57.2;
+    // 32 tokens 28672 × 8192 56.6 / 54.7, 8192 × 28672 57.8 / 55.0, M = 17
+    // 56.1 / 54.3; 48 tokens 62.3 / 60.85; 64 tokens 28672 × 8192 70.7 /
+    // 69.65, 8192² 26.35 / 25.9; 96 tokens 85.6 / 84.85. At 128 tokens
+    // mixed, so not there: 8192² 34.8 / 35.65, 28672 × 8192 100.05 / 99.25.
     const uint64_t d0 = wgmma::desc(xs, 16, 1024);
     const uint32_t d0_lo = (uint32_t)d0;
     const uint64_t d0_hi = d0 & ~0xffffffffull;
     auto x_desc = [&](int c, int j) {
       const int at = c * kTok * 64 + j * 16;
-      if constexpr (kTok >= 192) return d0_hi | (d0_lo + (uint32_t)(at * (int)sizeof(T) / 16));
+      if constexpr (kTok != 128) return d0_hi | (d0_lo + (uint32_t)(at * (int)sizeof(T) / 16));
       return wgmma::desc(xs + at, 16, 1024);
     };
     wgmma::fence();
@@ -650,16 +667,26 @@ bool two_sets(const GemmParams& p, int tok) { return tok >= 192 || (tok <= 64 &&
 // 256 57.8 / 63.7; 28672 × 8192 M = 64 80.8 / 83.0).
 bool apart(const GemmParams& p, int tok) { return tok == 128 && (p.group_size == 0 || p.group_size >= 128); }
 
+// A probe at the plan's CTAs per SM.
+template <typename T, bool ASYM, int kTok, int V>
+Status run_probe(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
+  if constexpr (kTok <= 64)
+    if (plan.ctas_per_sm == 2) return run_variant<T, ASYM, kTok, V, false, false, 2>(p, plan, stream);
+  return run_variant<T, ASYM, kTok, V>(p, plan, stream);
+}
+
 template <typename T, bool ASYM, int kTok>
 Status run(const GemmParams& p, const GemmPlan& plan, cudaStream_t stream) {
   switch (p.variant) {
 #ifdef WARPFORGE_PROBES  // the harness's build only
-    case 1: return run_variant<T, ASYM, kTok, 1>(p, plan, stream);
-    case 2: return run_variant<T, ASYM, kTok, 2>(p, plan, stream);
+    case 1: return run_probe<T, ASYM, kTok, 1>(p, plan, stream);
+    case 2: return run_probe<T, ASYM, kTok, 2>(p, plan, stream);
     case 3: return run_variant<T, ASYM, kTok, 0, true>(p, plan, stream);
     case 4: return run_variant<T, ASYM, kTok, 4>(p, plan, stream);
     case 5: return run_variant<T, ASYM, kTok, 5>(p, plan, stream);
     case 6: return run_variant<T, ASYM, kTok, 6>(p, plan, stream);
+    case 8: return run_probe<T, ASYM, kTok, 8>(p, plan, stream);
+    case 9: return run_probe<T, ASYM, kTok, 9>(p, plan, stream);
 #endif
     default:
       if constexpr (kTok <= 64) {
