@@ -187,9 +187,11 @@ __host__ __device__ constexpr int stage_groups(int group_size, int chunks) {
 // write their partials straight out, no meet: what the meet costs; 8 the
 // copies and the dequantization, no wgmmas; 9 the copies and the wgmmas on
 // constant fragments, no dequantization. The probes take the fragment
-// sets of two_sets(), except that at 64 tokens they keep one, and release
-// stages whole (apart() is not theirs); 1, 2, 8 and 9 run at the plan's
-// CTAs per SM (run_probe), the others at one.
+// sets of two_sets(), except that up to 64 tokens they keep one, and
+// release stages whole (apart() is not theirs); 1, 2, 8 and 9 run at the
+// plan's CTAs per SM (run_probe), the others at one. At two CTAs per SM
+// ptxas serializes the wgmmas of probe 2 (32-64 tokens) and of probe 9 (64
+// tokens) for lack of registers (C7512): those read high.
 // kTwoSets: two fragment sets (the loop below). kApart: a stage's weights
 // and its x released and refilled apart (below). Where each is used:
 // two_sets(), apart().
@@ -341,14 +343,15 @@ __global__ void __launch_bounds__(kThreads, kCtas)
   // chunk 0 as always in: no branch around the load. H200, µs, branch /
   // select: 28672 × 8192 M = 32 54.5 / 52.25, M = 48 60.3 / 58.8, M = 64
   // 68.85 / 67.3 (per-channel asym 68.5 / 67.3), M = 128 99.7 / 97.35;
-  // 11008 × 4096 M = 48 22.35 / 21.95, M = 128 30.25 / 29.45, M = 256 47.6
-  // / 45.6; bfloat16 28672 × 8192 M = 32 54.7 / 51.75, M = 64 70.15 /
+  // 11008 × 4096 M = 48 22.35 / 21.95, M = 128 30.25 / 29.45, M = 200 (224
+  // tokens) 40.6 / 40.35, M = 256 47.6 / 45.6; bfloat16 28672 × 8192 M = 32 54.7 / 51.75, M = 64 70.15 /
   // 66.5, 11008 × 4096 M = 256 48.0 / 46.15. But at 96 tokens 84.05 /
   // 91.95, at 128 in bfloat16 28672 × 8192 93.2 / 95.6 and 11008 × 4096
   // 28.5 / 29.25, and without stream-K mixed: 8192² M = 128 34.6 / 35.2,
   // per-channel asym 8192 × 28672 M = 64 65.1 / 74.05, 8192 × 28672 M = 32
   // (K split in clusters) 55.0 / 55.25.
-  constexpr bool kScalesAlways = kSK && kTok != 96 && (kTok != 128 || std::is_same_v<T, __half>);
+  // (192 tokens, not measured, keep the branch.)
+  constexpr bool kScalesAlways = kSK && (kTok <= 64 || kTok >= 224 || (kTok == 128 && std::is_same_v<T, __half>));
   // Waits for stage i and dequantizes it into a.
   auto prepare = [&](int i, const StageRef& r, bool live, Frags& a) {
     const int buf = i % S::kCount;
@@ -367,7 +370,7 @@ __global__ void __launch_bounds__(kThreads, kCtas)
     const T* ssm = s_of(buf) + (warp * 8 + g) * 2;
     const T* zsm = z_of(buf) + (warp * 8 + g) * 2;
     // Chunks past the stage's end dequantize chunk 0's words with scale 0:
-    // zero fragments (their x is zero too), without a select per register.
+    // zero fragments (their x is finite), without a select per register.
     const bool group32 = group_shift == 5;
 #pragma unroll
     for (int c = 0; c < S::kChunks; ++c) {
@@ -423,8 +426,9 @@ __global__ void __launch_bounds__(kThreads, kCtas)
     }
     const T* xs = x_of(i % S::kCount);
     // One descriptor per stage, each wgmma's that plus a constant (the
-    // address field counts 16-byte units and never carries out of the
-    // shared window): one uniform add per wgmma, not six. At 32 tokens the
+    // 14-bit address field counts 16-byte units, and a CTA's shared
+    // addresses stay below 2^18, so the add never carries into the next
+    // field): one uniform add per wgmma, not six. At 32 tokens the
     // descriptors were a quarter of a consumer's instructions. H200, µs,
     // six / one: 256 tokens 28672 × 8192 202.5 / 189.8, 8192² 57.6 / 57.2;
     // 32 tokens 28672 × 8192 56.6 / 54.7, 8192 × 28672 57.8 / 55.0, M = 17
