@@ -344,12 +344,12 @@ __global__ void __launch_bounds__(kThreads, kCtas)
   // select: 28672 × 8192 M = 32 54.5 / 52.25, M = 48 60.3 / 58.8, M = 64
   // 68.85 / 67.3 (per-channel asym 68.5 / 67.3), M = 128 99.7 / 97.35;
   // 11008 × 4096 M = 48 22.35 / 21.95, M = 128 30.25 / 29.45, M = 200 (224
-  // tokens) 40.6 / 40.35, M = 256 47.6 / 45.6; bfloat16 28672 × 8192 M = 32 54.7 / 51.75, M = 64 70.15 /
-  // 66.5, 11008 × 4096 M = 256 48.0 / 46.15. But at 96 tokens 84.05 /
-  // 91.95, at 128 in bfloat16 28672 × 8192 93.2 / 95.6 and 11008 × 4096
-  // 28.5 / 29.25, and without stream-K mixed: 8192² M = 128 34.6 / 35.2,
-  // per-channel asym 8192 × 28672 M = 64 65.1 / 74.05, 8192 × 28672 M = 32
-  // (K split in clusters) 55.0 / 55.25.
+  // tokens) 40.6 / 40.35, M = 256 47.6 / 45.6; bfloat16 28672 × 8192 M = 32
+  // 54.7 / 51.75, M = 64 70.15 / 66.5, 11008 × 4096 M = 256 48.0 / 46.15.
+  // But at 96 tokens 84.05 / 91.95, at 128 in bfloat16 28672 × 8192 93.2 /
+  // 95.6 and 11008 × 4096 28.5 / 29.25, and without stream-K mixed: 8192²
+  // M = 128 34.6 / 35.2, per-channel asym 8192 × 28672 M = 64 65.1 / 74.05,
+  // 8192 × 28672 M = 32 (K split in clusters) 55.0 / 55.25.
   // (192 tokens, not measured, keep the branch.)
   constexpr bool kScalesAlways = kSK && (kTok <= 64 || kTok >= 224 || (kTok == 128 && std::is_same_v<T, __half>));
   // Waits for stage i and dequantizes it into a.
