@@ -164,6 +164,50 @@ __device__ __forceinline__ void store_tile(const GemmParams& p, const float (&ac
   }
 }
 
+// Two K splits of a column block in a cluster, at one CTA per SM with quad
+// stores: rank r finishes tokens [r, r + 1) · kTok / 2 of the tile. A
+// consumer thread's accumulators are the same fragment in both ranks, so
+// each parks the half its peer finishes, in fragment order ([float4][thread]:
+// one conflict-free 16-byte store per 4 accumulators), and adds the peer's
+// parked half to its own element by element before store_tile writes it.
+// (meet_in_cluster, for any split count, parks the whole tile as
+// [token][column] with one scalar store and its index arithmetic per
+// accumulator, and re-reads its own half too: at 256 tokens on 8192² that
+// epilogue was ~15 % of the consumer warps' stall samples, ncu.)
+template <typename T, int kTok>
+__device__ __forceinline__ void meet_pair(const GemmParams& p, float (&acc)[kTok / 2], float4* park, uint8_t* tile, int64_t row0,
+                                          int64_t col, int ctid, int nthreads, int lane) {
+  static_assert(kTok % 16 == 0, "a half of a thread's accumulators is whole float4s");
+  constexpr int kHalf = kTok / 4, kQuads = kHalf / 4;
+  // Remote loads in flight a thread: the largest divisor of kQuads up to 8.
+  constexpr int kBatch = kQuads % 8 == 0 ? 8 : kQuads % 7 == 0 ? 7 : kQuads % 6 == 0 ? 6 : kQuads <= 8 ? kQuads : 4;
+  static_assert(kQuads % kBatch == 0, "whole batches");
+  const uint32_t rank = cluster::rank();
+  auto finish_half = [&](auto off) {
+    constexpr int kGive = decltype(off)::value == 0 ? kHalf : 0;  // the half the peer finishes
+    constexpr int kKeep = decltype(off)::value;
+#pragma unroll
+    for (int q = 0; q < kQuads; ++q)
+      park[q * nthreads + ctid] = make_float4(acc[kGive + 4 * q], acc[kGive + 4 * q + 1], acc[kGive + 4 * q + 2], acc[kGive + 4 * q + 3]);
+    cluster::sync();
+#pragma unroll
+    for (int b = 0; b < kQuads; b += kBatch) {
+      float4 v[kBatch];
+#pragma unroll
+      for (int u = 0; u < kBatch; ++u) v[u] = cluster::load_remote(park + (b + u) * nthreads + ctid, rank ^ 1u);
+#pragma unroll
+      for (int u = 0; u < kBatch; ++u) {
+        float* a = acc + kKeep + 4 * (b + u);
+        a[0] += v[u].x, a[1] += v[u].y, a[2] += v[u].z, a[3] += v[u].w;
+      }
+    }
+    store_tile<T, kTok / 2>(p, *reinterpret_cast<const float(*)[kHalf]>(acc + kKeep), tile, row0 + (kKeep ? kTok / 2 : 0), col, lane);
+  };
+  if (rank == 0) finish_half(std::integral_constant<int, 0>{});
+  else finish_half(std::integral_constant<int, kHalf>{});
+  cluster::sync();  // the parked half stays until the peer has read it
+}
+
 // Rows of x per tensor-map copy: M rounded to 8 where M < kTok, else kTok.
 // Rows past the box are never written (stale shared memory; their tokens'
 // outputs are discarded). Boxes of kTok rows, most of them out of bounds and
@@ -456,6 +500,15 @@ __global__ void __launch_bounds__(kThreads, kCtas)
     __syncwarp();
     if (lane == 0) mbarrier::arrive(bar);
   };
+  // Two K splits meet in pairs (meet_pair) where measured faster than
+  // meet_in_cluster: H200, harness, µs, old / pair, 8192² M = 256 53.85 /
+  // 52.65, M = 200 (224 tokens) 48.3 / 47.45, M = 128 34.7 / 34.0, M = 96
+  // 32.7 / 29.4; 4096² M = 256 22.85 / 22.1; 4096 × 11008 M = 256 43.25 /
+  // 42.5; 8192 × 28672 M = 256 159.8 / 159.3; asymmetric group 32 8192² M
+  // = 256 54.3 / 53.05. But asymmetric at 128 tokens 34.85 / 38.7 (group 128,
+  // 8192²; not traced), so there the old meet; 192 tokens, not measured,
+  // as 224 and 256; 32 to 64 tokens, not measured, keep the old meet.
+  constexpr bool kPairMeet = kCtas == 1 && kTok >= 96 && (!ASYM || kTok >= 192);
   // A segment's sums become the output, or a partial that the CTA finishing
   // the tile adds (stream-K, stream_k.cuh).
   auto finish = [&](const Segment& s) {
@@ -525,6 +578,13 @@ __global__ void __launch_bounds__(kThreads, kCtas)
       // their partials through distributed shared memory, in the stage buffers
       // once every consumer warp is done with them.
       consumers_sync();
+      if constexpr (kPairMeet) {
+        if (plan.split_k == 2 && quad_stores(p)) {
+          meet_pair<T, kTok>(p, acc, reinterpret_cast<float4*>(smem), smem + S::kStoreOffset + warp * kStoreBytes, row0, c0 - g,
+                             tid - 128, 128 * kConsumerWGs, lane);
+          return;
+        }
+      }
       meet_in_cluster<T>(p, plan.split_k, reinterpret_cast<float*>(smem), row0, kTok, kCols, nt0 * 16, each_output,
                          tid - 128, 128 * kConsumerWGs);
       return;
