@@ -165,18 +165,19 @@ __device__ __forceinline__ void store_tile(const GemmParams& p, const float (&ac
 }
 
 // Two K splits of a column block in a cluster, at one CTA per SM with quad
-// stores: rank r finishes tokens [r, r + 1) · kTok / 2 of the tile. A
+// stores (where, see pair_meet): rank r finishes tokens [r, r + 1) · kTok / 2
+// of the tile. A
 // consumer thread's accumulators are the same fragment in both ranks, so
 // each parks the half its peer finishes, in fragment order ([float4][thread]:
 // one conflict-free 16-byte store per 4 accumulators), and adds the peer's
-// parked half to its own element by element before store_tile writes it.
+// parked half to its own element by element before write_half writes it
+// (accumulators [off, off + kTok / 4): tokens from off · 2 on).
 // (meet_in_cluster, for any split count, parks the whole tile as
 // [token][column] with one scalar store and its index arithmetic per
 // accumulator, and re-reads its own half too: at 256 tokens on 8192² that
 // epilogue was ~15 % of the consumer warps' stall samples, ncu.)
-template <typename T, int kTok>
-__device__ __forceinline__ void meet_pair(const GemmParams& p, float (&acc)[kTok / 2], float4* park, uint8_t* tile, int64_t row0,
-                                          int64_t col, int ctid, int nthreads, int lane) {
+template <int kTok, typename WriteHalf>
+__device__ __forceinline__ void meet_pair(float (&acc)[kTok / 2], float4* park, int ctid, int nthreads, WriteHalf&& write_half) {
   static_assert(kTok % 16 == 0, "a half of a thread's accumulators is whole float4s");
   constexpr int kHalf = kTok / 4, kQuads = kHalf / 4;
   // Remote loads in flight a thread: the largest divisor of kQuads up to 8.
@@ -201,7 +202,7 @@ __device__ __forceinline__ void meet_pair(const GemmParams& p, float (&acc)[kTok
         a[0] += v[u].x, a[1] += v[u].y, a[2] += v[u].z, a[3] += v[u].w;
       }
     }
-    store_tile<T, kTok / 2>(p, *reinterpret_cast<const float(*)[kHalf]>(acc + kKeep), tile, row0 + (kKeep ? kTok / 2 : 0), col, lane);
+    write_half(off);
   };
   if (rank == 0) finish_half(std::integral_constant<int, 0>{});
   else finish_half(std::integral_constant<int, kHalf>{});
@@ -500,15 +501,20 @@ __global__ void __launch_bounds__(kThreads, kCtas)
     __syncwarp();
     if (lane == 0) mbarrier::arrive(bar);
   };
-  // Two K splits meet in pairs (meet_pair) where measured faster than
-  // meet_in_cluster: H200, harness, µs, old / pair, 8192² M = 256 53.85 /
-  // 52.65, M = 200 (224 tokens) 48.3 / 47.45, M = 128 34.7 / 34.0, M = 96
-  // 32.7 / 29.4; 4096² M = 256 22.85 / 22.1; 4096 × 11008 M = 256 43.25 /
-  // 42.5; 8192 × 28672 M = 256 159.8 / 159.3; asymmetric group 32 8192² M
-  // = 256 54.3 / 53.05. But asymmetric at 128 tokens 34.85 / 38.7 (group 128,
-  // 8192²; not traced), so there the old meet; 192 tokens, not measured,
-  // as 224 and 256; 32 to 64 tokens, not measured, keep the old meet.
-  constexpr bool kPairMeet = kCtas == 1 && kTok >= 96 && (!ASYM || kTok >= 192);
+  // Two K splits meet in pairs (meet_pair) at one CTA per SM, where measured
+  // faster than meet_in_cluster. H200, harness, µs, old / pair: 8192² M =
+  // 256 53.85 / 52.65, M = 200 (224 tokens) 48.3 / 47.45, M = 128 34.7 /
+  // 34.0, M = 96 32.7 / 29.4, M = 64 25.85 / 25.25, M = 48 24.8 / 23.9, M =
+  // 32 22.25 / 22.1; 4096² M = 256 22.85 / 22.1; 4096 × 11008 M = 256 43.25
+  // / 42.5; 8192 × 28672 M = 256 159.8 / 159.3, M = 64 68.15 / 67.4;
+  // asymmetric group 32 8192² M = 256 54.3 / 53.05, M = 64 26.75 / 26.15.
+  // But asymmetric group 128 lost: 8192² M = 128 34.85 / 38.7, 8192 × 28672
+  // M = 32 59.55 / 61.05 (not traced; ptxas reports no spills), so
+  // asymmetric weights meet in pairs only at groups 32 and 64 and at the
+  // token counts measured (up to 64, and 192 up).
+  constexpr bool kPairMeet = kCtas == 1;
+  const bool pair_meet = kPairMeet && plan.split_k == 2 && quad_stores(p) &&
+                         (!ASYM || ((kTok <= 64 || kTok >= 192) && p.group_size > 0 && p.group_size < 128));
   // A segment's sums become the output, or a partial that the CTA finishing
   // the tile adds (stream-K, stream_k.cuh).
   auto finish = [&](const Segment& s) {
@@ -579,9 +585,14 @@ __global__ void __launch_bounds__(kThreads, kCtas)
       // once every consumer warp is done with them.
       consumers_sync();
       if constexpr (kPairMeet) {
-        if (plan.split_k == 2 && quad_stores(p)) {
-          meet_pair<T, kTok>(p, acc, reinterpret_cast<float4*>(smem), smem + S::kStoreOffset + warp * kStoreBytes, row0, c0 - g,
-                             tid - 128, 128 * kConsumerWGs, lane);
+        if (pair_meet) {
+          // Accumulators [kKeep, kKeep + kTok / 4): tokens from 2 · kKeep on.
+          auto write_half = [&](auto keep) {
+            constexpr int kKeep = decltype(keep)::value;
+            store_tile<T, kTok / 2>(p, *reinterpret_cast<const float(*)[kTok / 4]>(acc + kKeep), smem + S::kStoreOffset + warp * kStoreBytes,
+                                    row0 + 2 * kKeep, c0 - g, lane);
+          };
+          meet_pair<kTok>(acc, reinterpret_cast<float4*>(smem), tid - 128, 128 * kConsumerWGs, write_half);
           return;
         }
       }
