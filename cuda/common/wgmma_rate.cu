@@ -16,6 +16,7 @@
 
 #include <cuda_fp16.h>
 
+#include "harness.h"
 #include "wgmma.h"
 
 namespace {
@@ -26,15 +27,6 @@ constexpr int kIters = 2000;
 // rows, one slab each, one per warpgroup) after 64 KB.
 constexpr int kATiles = 65536;
 constexpr int kSmem = kATiles + 4 * 8192 + 1024;  // + alignment
-
-#define CHECK(x)                                                                     \
-  do {                                                                               \
-    cudaError_t e_ = (x);                                                            \
-    if (e_ != cudaSuccess) {                                                         \
-      std::fprintf(stderr, "%s: %s (%s:%d)\n", #x, cudaGetErrorString(e_), __FILE__, __LINE__); \
-      std::exit(1);                                                                  \
-    }                                                                                \
-  } while (0)
 
 template <int N, bool SS, int WGS>
 __global__ void __launch_bounds__(128 * WGS, 1) rate_kernel(float* sink, long long* cycles, int iters) {
@@ -78,25 +70,25 @@ __global__ void __launch_bounds__(128 * WGS, 1) rate_kernel(float* sink, long lo
 template <int N, bool SS, int WGS>
 void rate_line(int sms) {
   auto kernel = rate_kernel<N, SS, WGS>;
-  CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem));
+  WF_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem));
   float* sink;
   long long* cycles;
-  CHECK(cudaMalloc(&sink, 1024 * sizeof(float)));
-  CHECK(cudaMalloc(&cycles, sms * sizeof(long long)));
+  WF_CHECK(cudaMalloc(&sink, 1024 * sizeof(float)));
+  WF_CHECK(cudaMalloc(&cycles, sms * sizeof(long long)));
   kernel<<<sms, 128 * WGS, kSmem>>>(sink, cycles, 10);  // warm-up
-  CHECK(cudaGetLastError());
+  WF_CHECK(cudaGetLastError());
   cudaEvent_t e0, e1;
-  CHECK(cudaEventCreate(&e0));
-  CHECK(cudaEventCreate(&e1));
-  CHECK(cudaEventRecord(e0));
+  WF_CHECK(cudaEventCreate(&e0));
+  WF_CHECK(cudaEventCreate(&e1));
+  WF_CHECK(cudaEventRecord(e0));
   kernel<<<sms, 128 * WGS, kSmem>>>(sink, cycles, kIters);
-  CHECK(cudaEventRecord(e1));
-  CHECK(cudaEventSynchronize(e1));
-  CHECK(cudaGetLastError());
+  WF_CHECK(cudaEventRecord(e1));
+  WF_CHECK(cudaEventSynchronize(e1));
+  WF_CHECK(cudaGetLastError());
   float ms = 0.f;
-  CHECK(cudaEventElapsedTime(&ms, e0, e1));
+  WF_CHECK(cudaEventElapsedTime(&ms, e0, e1));
   long long* host = new long long[sms];
-  CHECK(cudaMemcpy(host, cycles, sms * sizeof(long long), cudaMemcpyDeviceToHost));
+  WF_CHECK(cudaMemcpy(host, cycles, sms * sizeof(long long), cudaMemcpyDeviceToHost));
   double mean = 0.0;
   for (int i = 0; i < sms; ++i) mean += (double)host[i] / sms;
   delete[] host;
@@ -113,17 +105,17 @@ void rate_line(int sms) {
   std::snprintf(shape, sizeof shape, "m64n%dk16", N);
   std::printf("%-11s %s  warpgroups %d  %6.1f cycles per wgmma per SM  (peak %5.1f, %3.0f %%)  %5.0f TFLOP/s  %.2f GHz\n",
               shape, SS ? "ss" : "rs", WGS, per, peak, 100.0 * peak / per, tflops, mean / (ms * 1e-3) / 1e9);
-  CHECK(cudaEventDestroy(e0));
-  CHECK(cudaEventDestroy(e1));
-  CHECK(cudaFree(sink));
-  CHECK(cudaFree(cycles));
+  WF_CHECK(cudaEventDestroy(e0));
+  WF_CHECK(cudaEventDestroy(e1));
+  WF_CHECK(cudaFree(sink));
+  WF_CHECK(cudaFree(cycles));
 }
 
 }  // namespace
 
 int main() {
   cudaDeviceProp prop;
-  CHECK(cudaGetDeviceProperties(&prop, 0));
+  WF_CHECK(cudaGetDeviceProperties(&prop, 0));
   if (prop.major != 9) {
     std::printf("wgmma_rate: needs sm_90 (this GPU is sm_%d%d)\n", prop.major, prop.minor);
     return 0;
