@@ -166,10 +166,10 @@ __device__ __forceinline__ void store_tile(const GemmParams& p, const float (&ac
 
 // Two K splits of a column block in a cluster, at one CTA per SM with quad
 // stores (where, see pair_meet): rank r finishes tokens [r, r + 1) · kTok / 2
-// of the tile. A
-// consumer thread's accumulators are the same fragment in both ranks, so
-// each parks the half its peer finishes, in fragment order ([float4][thread]:
-// one conflict-free 16-byte store per 4 accumulators), and adds the peer's
+// of the tile. A consumer thread's accumulators are the same fragment in
+// both ranks, so each parks the half its peer finishes, in fragment order
+// ([float4][thread]: one conflict-free 16-byte store per 4 accumulators, as
+// stream_k.cuh's park_partial lays out a whole partial), and adds the peer's
 // parked half to its own element by element before write_half writes it
 // (accumulators [off, off + kTok / 4): tokens from off · 2 on).
 // (meet_in_cluster, for any split count, parks the whole tile as
