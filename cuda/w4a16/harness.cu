@@ -4,6 +4,7 @@
 //   w4a16_harness                      default sweep
 //   w4a16_harness M N K [group] [asym] one shape (group 0 = per-channel)
 //   w4a16_harness read N K             read-probe variants over an N × K layer's bytes
+//                                      (plain loads, cp.async, the copy engine)
 //
 // Any 32-bit word is a valid packed weight, so weights are random words;
 // the reference multiplies x by dequantize()'s output in fp32 on the GPU.
@@ -36,8 +37,10 @@
 #include <cuda_fp16.h>
 
 #include "../common/harness.h"
+#include "../common/mbarrier.h"
 #include "../tensor/spin.h"
 
+#include "ptx.h"
 #include "w4a16.h"
 
 using namespace wf;
@@ -150,6 +153,54 @@ __global__ void read_probe(const uint4* p, int64_t n, __half* sink) {
     asm volatile("cp.async.wait_all;");
   }
   if (acc == 0x12345678u) sink[0] = __half(1.f);
+}
+
+// The copy engine streaming the same bytes, as the wgmma kernel's producer
+// streams its weights: each CTA a contiguous run, one thread issuing bulk
+// copies of `slot` bytes (evict-first) into a ring of kDepth slots in
+// shared memory. kHandoff false: the thread re-fills a slot once its own
+// copy has landed (what the copy engine alone allows at kDepth · slot
+// bytes in flight); true: as in the GEMM, four consumer warps wait for
+// each slot, read a word of it and free it, and the thread re-fills a slot
+// only once all four have.
+template <int kDepth, bool kHandoff>
+__global__ void tma_read_probe(const uint8_t* p, int64_t bytes, int slot, __half* sink) {
+  extern __shared__ __align__(128) uint8_t ring[];
+  __shared__ uint64_t full[kDepth], empty[kDepth];
+  constexpr int kConsumers = 4;
+  const int64_t per = bytes / gridDim.x / slot * slot;
+  const uint8_t* base = p + blockIdx.x * per;
+  const int n = (int)(per / slot);
+  if (threadIdx.x == 0)
+    for (int b = 0; b < kDepth; ++b) mbarrier::init(full + b, 1), mbarrier::init(empty + b, kConsumers);
+  __syncthreads();
+  const int warp = threadIdx.x / 32;
+  if (threadIdx.x == 0) {
+    const uint64_t policy = wf::w4a16::ptx::evict_first_policy();
+    for (int i = 0; i < n; ++i) {
+      const int b = i % kDepth;
+      if (i >= kDepth) mbarrier::wait((kHandoff ? empty : full) + b, ((i / kDepth) - 1) & 1);
+      mbarrier::expect_tx(full + b, (uint32_t)slot);
+      asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes.L2::cache_hint [%0], [%1], %2, [%3], %4;" ::"r"(
+                       (uint32_t)__cvta_generic_to_shared(ring + (int64_t)b * slot)),
+                   "l"(base + (int64_t)i * slot), "r"(slot), "r"(mbarrier::addr(full + b)), "l"(policy)
+                   : "memory");
+      mbarrier::arrive(full + b);
+    }
+    // The copies still in flight must land before the CTA's shared memory goes.
+    if (!kHandoff)
+      for (int i = n > kDepth ? n - kDepth : 0; i < n; ++i) mbarrier::wait(full + i % kDepth, (i / kDepth) & 1);
+  } else if (kHandoff && warp >= 1 && warp <= kConsumers) {
+    uint32_t acc = 0;
+    for (int i = 0; i < n; ++i) {
+      const int b = i % kDepth;
+      mbarrier::wait(full + b, (i / kDepth) & 1);
+      acc ^= reinterpret_cast<const uint32_t*>(ring + (int64_t)b * slot)[threadIdx.x % 32 + 32 * warp];
+      __syncwarp();
+      if (threadIdx.x % 32 == 0) mbarrier::arrive(empty + b);
+    }
+    if (acc == 0x12345678u) sink[0] = __half(1.f);
+  }
 }
 
 // Median µs per launch over 50 samples of `chain` back-to-back launches of
@@ -332,6 +383,23 @@ static void read_line(const std::vector<uint4*>& bufs, int64_t words, int ctas, 
   std::printf("read %-28s ctas=%-4d threads=%-4d depth=%-2d %8.1f us %6.0f GB/s %3.0f%% copy\n", what, ctas, threads, kDepth, us, gbps, 100 * gbps / copy);
   cudaFree(sink);
 }
+template <int kDepth, bool kHandoff>
+static void tma_read_line(const std::vector<uint4*>& bufs, int64_t bytes, int per_sm, int slot, int sms, double copy, int ctas = 0) {
+  const int smem = kDepth * slot;
+  WF_CHECK(cudaFuncSetAttribute(tma_read_probe<kDepth, kHandoff>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+  __half* sink;
+  WF_CHECK(cudaMalloc(&sink, 16));
+  if (ctas == 0) ctas = per_sm * sms;
+  const double us = median_us([&](int it) {
+    tma_read_probe<kDepth, kHandoff><<<ctas, 32 * 5, smem>>>(reinterpret_cast<const uint8_t*>(bufs[it % bufs.size()]), bytes, slot, sink);
+  });
+  WF_CHECK(cudaGetLastError());
+  const double read = (double)(bytes / ctas / slot * slot) * ctas;
+  const double gbps = read / (us * 1e-6) / 1e9;
+  std::printf("read copy engine%s %d/SM slot=%-5d depth=%-2d (%3d KB/SM) ctas=%-4d %8.1f us %6.0f GB/s %3.0f%% copy\n", kHandoff ? " handoff" : "        ",
+              per_sm, slot, kDepth, per_sm * smem / 1024, ctas, us, gbps, 100 * gbps / copy);
+  cudaFree(sink);
+}
 static void read_sweep(int64_t n, int64_t k, const cudaDeviceProp& prop, double copy) {
   const int64_t words = n * k / 2 / 16;
   const int sets = (int)std::max<int64_t>(1, std::min<int64_t>(16, (3 * (int64_t)prop.l2CacheSize) / (words * 16) + 1));
@@ -350,6 +418,22 @@ static void read_sweep(int64_t n, int64_t k, const cudaDeviceProp& prop, double 
   read_line<4, 1>(bufs, words, (int)(3.4 * sms), 256, "warp runs (85 % of slots)", copy);
   read_line<8, 2>(bufs, words, 4 * sms, 256, "cp.async ring", copy);
   read_line<16, 2>(bufs, words, 4 * sms, 256, "cp.async ring", copy);
+  // The copy engine: CTAs per SM × slot bytes × ring depth, alone and with the handoff.
+  const int64_t bytes = words * 16;
+  for (int per_sm : {1, 2})
+    for (int slot : {12288, 16384, 24576}) {
+      const int budget = per_sm == 1 ? 220 * 1024 : 108 * 1024;
+      if (2 * slot <= budget) tma_read_line<2, false>(bufs, bytes, per_sm, slot, sms, copy);
+      if (4 * slot <= budget) tma_read_line<4, false>(bufs, bytes, per_sm, slot, sms, copy), tma_read_line<4, true>(bufs, bytes, per_sm, slot, sms, copy);
+      if (8 * slot <= budget) tma_read_line<8, false>(bufs, bytes, per_sm, slot, sms, copy), tma_read_line<8, true>(bufs, bytes, per_sm, slot, sms, copy);
+    }
+  tma_read_line<8, false>(bufs, bytes, 4, 6144, sms, copy);
+  tma_read_line<8, false>(bufs, bytes, 1, 4096, sms, copy);
+  tma_read_line<8, false>(bufs, bytes, 2, 4096, sms, copy);
+  // Equal CTAs on unequal SMs, as the wgmma kernel's grid without stream-K
+  // at 28672 columns: 224 CTAs of two per SM leave 40 SMs with one.
+  tma_read_line<4, true>(bufs, bytes, 2, 12288, sms, copy, 224);
+  tma_read_line<4, true>(bufs, bytes, 2, 12288, sms, copy, 2 * sms);
   for (auto& b : bufs) cudaFree(b);
 }
 
