@@ -35,7 +35,9 @@ __device__ __forceinline__ void add_partial(const float* slot, int tid, int thre
 }
 
 // A slot's flag: set (release) once its partial is parked, seen (acquire)
-// and cleared by the finisher, so the caller's zeroed flags stay zero.
+// and cleared by the finisher, so the caller's zeroed flags stay zero. One
+// thread raises it after a barrier over the parking threads: the release
+// is cumulative, so it covers their stores too (no fence in each).
 __device__ __forceinline__ void raise_flag(int32_t* flag) {
   asm volatile("st.release.gpu.global.b32 [%0], %1;" ::"l"(flag), "r"(1) : "memory");
 }
