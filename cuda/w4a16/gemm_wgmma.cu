@@ -547,7 +547,7 @@ __global__ void __launch_bounds__(kThreads, kCtas)
         // parked stores before thread 0's release, and a release is
         // cumulative, so the finisher's acquire sees them all. (A
         // __threadfence() in each of the 256 threads stalled them on
-        // sequentially consistent GPU-scope fences, 2.5 % of the stall
+        // sequentially consistent GPU-scope fences, 2.7 % of the stall
         // samples at 32 tokens; H200, harness, µs, fence / none: 28672 ×
         // 8192 M = 32 52.1 / 51.8, M = 64 67.0 / 66.55, M = 128 96.45 /
         // 95.6, M = 256 168.05 / 167.5; 11008 × 4096 M = 32 20.35 / 20.0,
