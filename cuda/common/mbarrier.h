@@ -70,4 +70,13 @@ __device__ __forceinline__ void tensor_copy_3d(void* smem, const CUtensorMap* ma
       : "memory");
 }
 
+// `bytes` (a multiple of 16) contiguous bytes of global memory -> shared
+// memory by the copy engine, no tensor map, counted on `bar` like the boxes.
+__device__ __forceinline__ void bulk_copy(void* smem, const void* gmem, uint32_t bytes, uint64_t* bar, uint64_t policy) {
+  asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes.L2::cache_hint [%0], [%1], %2, [%3], %4;" ::"r"(
+                   (uint32_t)__cvta_generic_to_shared(smem)),
+               "l"(gmem), "r"(bytes), "r"(addr(bar)), "l"(policy)
+               : "memory");
+}
+
 }  // namespace wf::mbarrier

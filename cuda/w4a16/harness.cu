@@ -181,10 +181,7 @@ __global__ void tma_read_probe(const uint8_t* p, int64_t bytes, int slot, __half
       const int b = i % kDepth;
       if (i >= kDepth) mbarrier::wait((kHandoff ? empty : full) + b, ((i / kDepth) - 1) & 1);
       mbarrier::expect_tx(full + b, (uint32_t)slot);
-      asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes.L2::cache_hint [%0], [%1], %2, [%3], %4;" ::"r"(
-                       (uint32_t)__cvta_generic_to_shared(ring + (int64_t)b * slot)),
-                   "l"(base + (int64_t)i * slot), "r"(slot), "r"(mbarrier::addr(full + b)), "l"(policy)
-                   : "memory");
+      mbarrier::bulk_copy(ring + (int64_t)b * slot, base + (int64_t)i * slot, (uint32_t)slot, full + b, policy);
       mbarrier::arrive(full + b);
     }
     // The copies still in flight must land before the CTA's shared memory goes.
