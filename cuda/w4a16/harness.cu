@@ -38,6 +38,7 @@
 
 #include "../common/harness.h"
 #include "../common/mbarrier.h"
+#include "../common/tensor_map.h"
 #include "../tensor/spin.h"
 
 #include "ptx.h"
@@ -155,22 +156,18 @@ __global__ void read_probe(const uint4* p, int64_t n, __half* sink) {
   if (acc == 0x12345678u) sink[0] = __half(1.f);
 }
 
-// The copy engine streaming the same bytes, as the wgmma kernel's producer
-// streams its weights: each CTA a contiguous run, one thread issuing bulk
-// copies of `slot` bytes (evict-first) into a ring of kDepth slots in
-// shared memory. kHandoff false: the thread re-fills a slot once its own
-// copy has landed (what the copy engine alone allows at kDepth · slot
-// bytes in flight); true: as in the GEMM, four consumer warps wait for
-// each slot, read a word of it and free it, and the thread re-fills a slot
-// only once all four have.
-template <int kDepth, bool kHandoff>
-__global__ void tma_read_probe(const uint8_t* p, int64_t bytes, int slot, __half* sink) {
+// A ring of kDepth slots of `slot` bytes in shared memory that one thread
+// fills through the copy engine, n copies in turn: copy(dst, i, bar, policy)
+// issues copy i into dst, completing on bar. kHandoff false: the thread
+// re-fills a slot once its own copy has landed (what the copy engine alone
+// allows at kDepth · slot bytes in flight); true: as in the GEMM, four
+// consumer warps wait for each slot, read a word of it and free it, and the
+// thread re-fills a slot only once all four have.
+template <int kDepth, bool kHandoff, typename Copy>
+__device__ void copy_ring(int n, int slot, __half* sink, Copy&& copy) {
   extern __shared__ __align__(128) uint8_t ring[];
   __shared__ uint64_t full[kDepth], empty[kDepth];
   constexpr int kConsumers = 4;
-  const int64_t per = bytes / gridDim.x / slot * slot;
-  const uint8_t* base = p + blockIdx.x * per;
-  const int n = (int)(per / slot);
   if (threadIdx.x == 0)
     for (int b = 0; b < kDepth; ++b) mbarrier::init(full + b, 1), mbarrier::init(empty + b, kConsumers);
   __syncthreads();
@@ -181,7 +178,7 @@ __global__ void tma_read_probe(const uint8_t* p, int64_t bytes, int slot, __half
       const int b = i % kDepth;
       if (i >= kDepth) mbarrier::wait((kHandoff ? empty : full) + b, ((i / kDepth) - 1) & 1);
       mbarrier::expect_tx(full + b, (uint32_t)slot);
-      mbarrier::bulk_copy(ring + (int64_t)b * slot, base + (int64_t)i * slot, (uint32_t)slot, full + b, policy);
+      copy(ring + (int64_t)b * slot, i, full + b, policy);
       mbarrier::arrive(full + b);
     }
     // The copies still in flight must land before the CTA's shared memory goes.
@@ -198,6 +195,31 @@ __global__ void tma_read_probe(const uint8_t* p, int64_t bytes, int slot, __half
     }
     if (acc == 0x12345678u) sink[0] = __half(1.f);
   }
+}
+
+// The copy engine streaming the same bytes, as the wgmma kernel's producer
+// streams its weights: each CTA a contiguous run, in bulk copies of `slot`
+// bytes (evict-first).
+template <int kDepth, bool kHandoff>
+__global__ void tma_read_probe(const uint8_t* p, int64_t bytes, int slot, __half* sink) {
+  const int64_t per = bytes / gridDim.x / slot * slot;
+  const uint8_t* base = p + blockIdx.x * per;
+  copy_ring<kDepth, kHandoff>((int)(per / slot), slot, sink, [&](uint8_t* dst, int i, uint64_t* bar, uint64_t policy) {
+    mbarrier::bulk_copy(dst, base + (int64_t)i * slot, (uint32_t)slot, bar, policy);
+  });
+}
+
+// The wgmma kernel's weight copies alone, with the handoff: the packed
+// layout read as [tiles][chunks][512 B] in tensor-map boxes of 8 tiles ×
+// `chunks` chunks (one stage: eight runs of chunks · 512 B, one per tile),
+// each CTA one column block of 8 tiles over all of K. Against
+// tma_read_probe at the same grid and stage bytes: what the box's eight
+// runs cost the copy engine against one contiguous run.
+template <int kDepth>
+__global__ void tma_box_probe(const __grid_constant__ CUtensorMap w_map, int kc, int chunks, int stage_bytes, __half* sink) {
+  copy_ring<kDepth, true>((kc + chunks - 1) / chunks, stage_bytes, sink, [&](uint8_t* dst, int i, uint64_t* bar, uint64_t policy) {
+    mbarrier::tensor_copy_3d(dst, &w_map, 0, i * chunks, (int)blockIdx.x * 8, bar, policy);
+  });
 }
 
 // Median µs per launch over 50 samples of `chain` back-to-back launches of
@@ -397,6 +419,25 @@ static void tma_read_line(const std::vector<uint4*>& bufs, int64_t bytes, int pe
               per_sm, slot, kDepth, per_sm * smem / 1024, ctas, us, gbps, 100 * gbps / copy);
   cudaFree(sink);
 }
+template <int kDepth>
+static void tma_box_line(const std::vector<uint4*>& bufs, int64_t n, int64_t k, int chunks, int per_sm, int sms, double copy) {
+  const int stage = 8 * chunks * 512, smem = kDepth * stage;
+  WF_CHECK(cudaFuncSetAttribute(tma_box_probe<kDepth>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+  __half* sink;
+  WF_CHECK(cudaMalloc(&sink, 16));
+  const int64_t tiles = n / 16, kc = k / 64;
+  const int ctas = (int)(tiles / 8);
+  std::vector<CUtensorMap> maps(bufs.size());
+  for (size_t i = 0; i < bufs.size(); ++i) check_status(tensor_map_3d_u32(&maps[i], bufs[i], 128, kc, tiles, 128, chunks, 8), "tensor map");
+  const double us = median_us([&](int it) {
+    tma_box_probe<kDepth><<<ctas, 32 * 5, smem>>>(maps[it % maps.size()], (int)kc, chunks, stage, sink);
+  });
+  WF_CHECK(cudaGetLastError());
+  const double gbps = n * k / 2.0 / (us * 1e-6) / 1e9;
+  std::printf("read box copies %d/SM chunks=%d stage=%-5d depth=%-2d (%3d KB/SM) ctas=%-4d %8.1f us %6.0f GB/s %3.0f%% copy\n", per_sm, chunks, stage,
+              kDepth, per_sm * smem / 1024, ctas, us, gbps, 100 * gbps / copy);
+  cudaFree(sink);
+}
 static void read_sweep(int64_t n, int64_t k, const cudaDeviceProp& prop, double copy) {
   const int64_t words = n * k / 2 / 16;
   const int sets = (int)std::max<int64_t>(1, std::min<int64_t>(16, (3 * (int64_t)prop.l2CacheSize) / (words * 16) + 1));
@@ -431,6 +472,13 @@ static void read_sweep(int64_t n, int64_t k, const cudaDeviceProp& prop, double 
   // at 28672 columns: 224 CTAs of two per SM leave 40 SMs with one.
   tma_read_line<4, true>(bufs, bytes, 2, 12288, sms, copy, 224);
   tma_read_line<4, true>(bufs, bytes, 2, 12288, sms, copy, 2 * sms);
+  // The wgmma kernel's weight boxes (8 tiles × 3 chunks, the 32-token
+  // stage at two CTAs per SM; 8 × 4, one per SM), one CTA per column
+  // block, beside the contiguous runs at the same grid.
+  tma_box_line<4>(bufs, n, k, 3, 2, sms, copy);
+  tma_read_line<4, true>(bufs, bytes, 2, 12288, sms, copy, (int)(n / 128));
+  tma_box_line<4>(bufs, n, k, 4, 1, sms, copy);
+  tma_read_line<4, true>(bufs, bytes, 1, 16384, sms, copy, (int)(n / 128));
   for (auto& b : bufs) cudaFree(b);
 }
 
