@@ -276,11 +276,22 @@ GemmPlan plan_gemm(const GemmParams& p) {
   // where the tiles take two (more than 132 column blocks), the decode
   // kernel won (M = 16: 29568 × 8192 60.9 / 53.6, 30720 × 8192 61.1 / 52.3,
   // 27648 × 5120 41.1 / 39.2).
+  // And at group size 32 everywhere: the decode kernel's mid-chunk group
+  // flushes cost it more than the wgmma kernel's (H200, harness, µs,
+  // decode / wgmma, M = 9 / 16: asymmetric 28672 × 8192 84.1 / 56.1, 85.9
+  // / 56.3; 8192 × 28672 76.5 / 65.1, 77.5 / 65.0; 8192² 29.4 / 24.6, 30.9
+  // / 24.4; 11008 × 4096 26.0 / 21.5, 26.8 / 21.8; 4096 × 11008 24.5 /
+  // 23.5, 25.2 / 23.8; symmetric 28672 × 8192 62.6 / 53.3, 64.4 / 53.4;
+  // 8192² 23.9 / 22.4, 25.4 / 22.3). At group 64 and 128 it won on some
+  // shapes and lost on others (asymmetric, M = 16, group 64: 28672 × 8192
+  // 60.5 / 52.5, 8192 × 28672 54.6 / 62.3; group 128: 55.9 / 52.2, 49.8 /
+  // 58.5), and at M ≤ 8, group 32, it ties (28672 × 8192 M = 8 59.6 / 56.4,
+  // 8192² 24.1 / 24.3).
 #ifdef WARPFORGE_SM90A  // the wgmma kernel exists only in sm_90a machine code
   if (p.arch == 90 && p.m > 16) return plan_wgmma(p);
   if (p.arch == 90 && p.m > 8) {
     const GemmPlan w = plan_wgmma(p);
-    if (w.split_k == 1 && !w.stream_k && w.row_blocks == 1 && w.ctas_per_sm == 1) return w;
+    if (p.group_size == 32 || (w.split_k == 1 && !w.stream_k && w.row_blocks == 1 && w.ctas_per_sm == 1)) return w;
   }
 #endif
   if (p.m <= 16 || (p.m <= kDecodeMaxRows && p.n_pad <= 8192)) return plan_decode(p);

@@ -231,6 +231,21 @@ int main() {
     const int want = c.tokens == 0 || c.tokens >= c.m || g.cluster ? c.tokens : c.m <= 96 ? 96 : 128;
     if (want == 0 ? !g.decode : (!g.hopper || g.rows_per_block != want)) fail("tokens per CTA", p, g);
   }
+  // Group 32 at 9-16 rows: the wgmma kernel (32 tokens) on every shape;
+  // at M ≤ 8, and at group 64 where its plan splits K, the decode kernel.
+  struct Kernel {
+    long long m, n, k;
+    int gs;
+    bool wgmma;
+  };
+  for (const Kernel& c : {Kernel{9, 28672, 8192, 32, true}, Kernel{16, 28672, 8192, 32, true}, Kernel{12, 8192, 28672, 32, true},
+                          Kernel{16, 8192, 8192, 32, true}, Kernel{16, 4096, 11008, 32, true}, Kernel{13, 28672, 8264, 32, true},
+                          Kernel{8, 28672, 8192, 32, false}, Kernel{16, 8192, 28672, 64, false}}) {
+    const GemmParams p = hopper(c.m, c.n, c.k, c.gs);
+    const GemmPlan g = plan_gemm(p);
+    ++checked;
+    if (c.wgmma ? !g.hopper || g.rows_per_block != 32 : !g.decode) fail(c.wgmma ? "expected the wgmma kernel" : "expected the decode kernel", p, g);
+  }
   // Decode warp slices on a 132-SM Hopper GPU, M ≤ 8: where x (M × K) is at
   // most 24 KB, K unsplit (the GPU test's shapes and 4096² at M = 2-3);
   // not where it measured slower (M = 2 8192², M = 8 4096², M = 4
