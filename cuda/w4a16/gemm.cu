@@ -282,16 +282,24 @@ GemmPlan plan_gemm(const GemmParams& p) {
   // / 56.3; 8192 × 28672 76.5 / 65.1, 77.5 / 65.0; 8192² 29.4 / 24.6, 30.9
   // / 24.4; 11008 × 4096 26.0 / 21.5, 26.8 / 21.8; 4096 × 11008 24.5 /
   // 23.5, 25.2 / 23.8; symmetric 28672 × 8192 62.6 / 53.3, 64.4 / 53.4;
-  // 8192² 23.9 / 22.4, 25.4 / 22.3). At group 64 and 128 it won on some
-  // shapes and lost on others (asymmetric, M = 16, group 64: 28672 × 8192
-  // 60.5 / 52.5, 8192 × 28672 54.6 / 62.3; group 128: 55.9 / 52.2, 49.8 /
-  // 58.5), and at M ≤ 8, group 32, it ties (28672 × 8192 M = 8 59.6 / 56.4,
-  // 8192² 24.1 / 24.3).
+  // 8192² 23.9 / 22.4, 25.4 / 22.3). At group 64 where its plan does not
+  // split K (stream-K or whole tiles): M = 12 / 16, symmetric 28672 × 8192
+  // 60.0 / 51.0, 60.2 / 51.1; 11008 × 4096 21.3 / 19.3, 21.8 / 19.4; 20480
+  // × 5120 34.0 / 29.0, 34.6 / 28.9; 14336 × 8192 35.8 / 34.2, 36.2 / 34.5;
+  // 27648 × 5120 41.5 / 39.8, 44.2 / 39.7; 57344 × 8192 107.0 / 93.3,
+  // 109.9 / 93.0; asymmetric 1-24 % faster but for 14336 × 8192 (36.1 /
+  // 36.4, 36.5 / 36.3). Where it splits K the decode kernel wins (group 64
+  // asymmetric, M = 16: 8192 × 28672 54.6 / 62.3, 8192² 23.3 / 23.7, 4096 ×
+  // 11008 20.4 / 23.2). At group 128 either wins (asymmetric M = 16: 20480
+  // × 5120 31.6 / 29.4, 14336 × 8192 32.4 / 37.7), and at M ≤ 8, group 32,
+  // they tie (28672 × 8192 M = 8 59.6 / 56.4, 8192² 24.1 / 24.3).
 #ifdef WARPFORGE_SM90A  // the wgmma kernel exists only in sm_90a machine code
   if (p.arch == 90 && p.m > 16) return plan_wgmma(p);
   if (p.arch == 90 && p.m > 8) {
     const GemmPlan w = plan_wgmma(p);
-    if (p.group_size == 32 || (w.split_k == 1 && !w.stream_k && w.row_blocks == 1 && w.ctas_per_sm == 1)) return w;
+    if (p.group_size == 32 || (p.group_size == 64 && w.split_k == 1) ||
+        (w.split_k == 1 && !w.stream_k && w.row_blocks == 1 && w.ctas_per_sm == 1))
+      return w;
   }
 #endif
   if (p.m <= 16 || (p.m <= kDecodeMaxRows && p.n_pad <= 8192)) return plan_decode(p);

@@ -232,7 +232,8 @@ int main() {
     if (want == 0 ? !g.decode : (!g.hopper || g.rows_per_block != want)) fail("tokens per CTA", p, g);
   }
   // Group 32 at 9-16 rows: the wgmma kernel (32 tokens) on every shape;
-  // at M ≤ 8, and at group 64 where its plan splits K, the decode kernel.
+  // group 64 where its plan does not split K (stream-K, whole tiles); at M
+  // ≤ 8, and at group 64 where it would split K, the decode kernel.
   struct Kernel {
     long long m, n, k;
     int gs;
@@ -240,7 +241,9 @@ int main() {
   };
   for (const Kernel& c : {Kernel{9, 28672, 8192, 32, true}, Kernel{16, 28672, 8192, 32, true}, Kernel{12, 8192, 28672, 32, true},
                           Kernel{16, 8192, 8192, 32, true}, Kernel{16, 4096, 11008, 32, true}, Kernel{13, 28672, 8264, 32, true},
-                          Kernel{8, 28672, 8192, 32, false}, Kernel{16, 8192, 28672, 64, false}}) {
+                          Kernel{8, 28672, 8192, 32, false}, Kernel{16, 8192, 28672, 64, false}, Kernel{16, 28672, 8192, 64, true},
+                          Kernel{12, 20480, 5120, 64, true}, Kernel{16, 27648, 5120, 64, true}, Kernel{16, 8192, 8192, 64, false},
+                          Kernel{16, 14336, 8192, 128, false}}) {
     const GemmParams p = hopper(c.m, c.n, c.k, c.gs);
     const GemmPlan g = plan_gemm(p);
     ++checked;
