@@ -409,6 +409,7 @@ static void tma_read_line(const std::vector<uint4*>& bufs, int64_t bytes, int pe
   __half* sink;
   WF_CHECK(cudaMalloc(&sink, 16));
   if (ctas == 0) ctas = per_sm * sms;
+  per_sm = (ctas + sms - 1) / sms;  // as placed: at most this many on an SM
   const double us = median_us([&](int it) {
     tma_read_probe<kDepth, kHandoff><<<ctas, 32 * 5, smem>>>(reinterpret_cast<const uint8_t*>(bufs[it % bufs.size()]), bytes, slot, sink);
   });
@@ -420,13 +421,13 @@ static void tma_read_line(const std::vector<uint4*>& bufs, int64_t bytes, int pe
   cudaFree(sink);
 }
 template <int kDepth>
-static void tma_box_line(const std::vector<uint4*>& bufs, int64_t n, int64_t k, int chunks, int per_sm, int sms, double copy) {
+static void tma_box_line(const std::vector<uint4*>& bufs, int64_t n, int64_t k, int chunks, int sms, double copy) {
   const int stage = 8 * chunks * 512, smem = kDepth * stage;
   WF_CHECK(cudaFuncSetAttribute(tma_box_probe<kDepth>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
   __half* sink;
   WF_CHECK(cudaMalloc(&sink, 16));
   const int64_t tiles = n / 16, kc = k / 64;
-  const int ctas = (int)(tiles / 8);
+  const int ctas = (int)(tiles / 8), per_sm = (ctas + sms - 1) / sms;
   std::vector<CUtensorMap> maps(bufs.size());
   for (size_t i = 0; i < bufs.size(); ++i) check_status(tensor_map_3d_u32(&maps[i], bufs[i], 128, kc, tiles, 128, chunks, 8), "tensor map");
   const double us = median_us([&](int it) {
@@ -473,11 +474,12 @@ static void read_sweep(int64_t n, int64_t k, const cudaDeviceProp& prop, double 
   tma_read_line<4, true>(bufs, bytes, 2, 12288, sms, copy, 224);
   tma_read_line<4, true>(bufs, bytes, 2, 12288, sms, copy, 2 * sms);
   // The wgmma kernel's weight boxes (8 tiles × 3 chunks, the 32-token
-  // stage at two CTAs per SM; 8 × 4, one per SM), one CTA per column
-  // block, beside the contiguous runs at the same grid.
-  tma_box_line<4>(bufs, n, k, 3, 2, sms, copy);
+  // stage at two CTAs per SM; 8 × 4, one per SM) on one CTA per column
+  // block, beside the contiguous runs on the same grid (the CTAs per SM
+  // printed are as the grid places them, not the kernel's).
+  tma_box_line<4>(bufs, n, k, 3, sms, copy);
   tma_read_line<4, true>(bufs, bytes, 2, 12288, sms, copy, (int)(n / 128));
-  tma_box_line<4>(bufs, n, k, 4, 1, sms, copy);
+  tma_box_line<4>(bufs, n, k, 4, sms, copy);
   tma_read_line<4, true>(bufs, bytes, 1, 16384, sms, copy, (int)(n / 128));
   for (auto& b : bufs) cudaFree(b);
 }
