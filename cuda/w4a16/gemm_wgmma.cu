@@ -379,6 +379,18 @@ __global__ void __launch_bounds__(kThreads, kCtas)
   // the same fragment, 0.3-0.9 % faster (H200, µs: 8192² M = 256 57.3 /
   // 56.9, 28672 × 8192 189.1 / 187.9, 8192 × 28672 167.5 / 166.4).
   float acc[kTok / 2];
+  // Interleave: each chunk's wgmmas issued once its fragments are made, so
+  // that the next chunk's dequantization runs beside them (one fence per
+  // chunk, one commit per stage). Only at 64 tokens in fp16, two CTAs per
+  // SM (two-chunk stages). H200, harness, µs, stage at once / interleaved:
+  // 28672 × 8192 M = 64 66.6, 66.7 / 65.0, 65.0; 20480 × 5120 M = 64 36.1,
+  // 36.0 / 35.4, 35.3. Slower in bf16 (28672 × 8192 M = 64 65.7, 65.3 /
+  // 67.0, 66.8; M = 32 50.6, 50.8 / 54.0, 53.8) and at 32 tokens (28672 ×
+  // 8192 51.7 / 52.9, 52.7; asymmetric 52.3 / 54.8, 55.0; group 32
+  // asymmetric M = 16 55.9 / 59.2, 59.3; 57344 × 8192 95.2, 94.8 / 97.2,
+  // 97.0), where a chunk's four wgmmas are too short to cover the next
+  // chunk's dequantization; at 48 tokens 1 % (58.3, 58.3 / 58.0, 57.4).
+  constexpr bool kInterleave = kCtas == 2 && kTok == 64 && std::is_same_v<T, __half> && V == 0 && !kTwoSets && !kApart;
   // Tiles exist for the whole warpgroup or for none of it (N_pad % 64 == 0).
   auto live_in = [&](const Segment& s) { return warp / 4 * 4 < tiles_of(s); };
 
@@ -398,7 +410,8 @@ __global__ void __launch_bounds__(kThreads, kCtas)
   // (192 tokens, not measured, keep the branch.)
   constexpr bool kScalesAlways = kSK && (kTok <= 64 || kTok >= 224 || (kTok == 128 && std::is_same_v<T, __half>));
   // Waits for stage i and dequantizes it into a.
-  auto prepare = [&](int i, const StageRef& r, bool live, Frags& a) {
+  // after_chunk(c): once chunk c's fragments are in a (interleave, below).
+  auto prepare = [&](int i, const StageRef& r, bool live, Frags& a, auto&& after_chunk) {
     const int buf = i % S::kCount;
     if constexpr (V == 2 || V == 9) {
       if constexpr (V == 9) mbarrier::wait(full + buf, (i / S::kCount) & 1);
@@ -453,7 +466,38 @@ __global__ void __launch_bounds__(kThreads, kCtas)
           a[c][j][3] = b[1][1];
         }
       }
+      after_chunk(c);
     }
+  };
+  // The stage's x descriptors: one per stage, each wgmma's that plus a
+  // constant (the 14-bit address field counts 16-byte units, and a CTA's
+  // shared addresses stay below 2^18, so the add never carries into the
+  // next field): one uniform add per wgmma, not six. At 32 tokens the
+  // descriptors were a quarter of a consumer's instructions. H200, µs,
+  // six / one: 256 tokens 28672 × 8192 202.5 / 189.8, 8192² 57.6 / 57.2;
+  // 32 tokens 28672 × 8192 56.6 / 54.7, 8192 × 28672 57.8 / 55.0, M = 17
+  // 56.1 / 54.3; 48 tokens 62.3 / 60.85; 64 tokens 28672 × 8192 70.7 /
+  // 69.65, 8192² 26.35 / 25.9; 96 tokens 85.6 / 84.85. At 128 tokens
+  // mixed, so not there: 8192² 34.8 / 35.65, 28672 × 8192 100.05 / 99.25.
+  struct XDesc {
+    const T* xs;
+    uint32_t lo;
+    uint64_t hi;
+  };
+  auto x_descs = [&](int i) {
+    const T* xs = x_of(i % S::kCount);
+    const uint64_t d0 = wgmma::desc(xs, 16, 1024);
+    return XDesc{xs, (uint32_t)d0, d0 & ~0xffffffffull};
+  };
+  // Chunk c's four wgmmas.
+  auto issue_chunk = [&](const XDesc& d, int c, Frags& a) {
+    auto x_desc = [&](int j) {
+      const int at = c * kTok * 64 + j * 16;
+      if constexpr (kTok != 128) return d.hi | (d.lo + (uint32_t)(at * (int)sizeof(T) / 16));
+      return wgmma::desc(d.xs + at, 16, 1024);
+    };
+#pragma unroll
+    for (int j = 0; j < 4; ++j) wgmma::Mma<T, kTok>::template rs<0>(acc, a[c][j], x_desc(j), 1);
   };
   // The stage's wgmmas back to back, no branch between them.
   auto issue = [&](int i, bool live, Frags& a) {
@@ -469,30 +513,10 @@ __global__ void __launch_bounds__(kThreads, kCtas)
       asm volatile("" ::"r"(f));
       return;
     }
-    const T* xs = x_of(i % S::kCount);
-    // One descriptor per stage, each wgmma's that plus a constant (the
-    // 14-bit address field counts 16-byte units, and a CTA's shared
-    // addresses stay below 2^18, so the add never carries into the next
-    // field): one uniform add per wgmma, not six. At 32 tokens the
-    // descriptors were a quarter of a consumer's instructions. H200, µs,
-    // six / one: 256 tokens 28672 × 8192 202.5 / 189.8, 8192² 57.6 / 57.2;
-    // 32 tokens 28672 × 8192 56.6 / 54.7, 8192 × 28672 57.8 / 55.0, M = 17
-    // 56.1 / 54.3; 48 tokens 62.3 / 60.85; 64 tokens 28672 × 8192 70.7 /
-    // 69.65, 8192² 26.35 / 25.9; 96 tokens 85.6 / 84.85. At 128 tokens
-    // mixed, so not there: 8192² 34.8 / 35.65, 28672 × 8192 100.05 / 99.25.
-    const uint64_t d0 = wgmma::desc(xs, 16, 1024);
-    const uint32_t d0_lo = (uint32_t)d0;
-    const uint64_t d0_hi = d0 & ~0xffffffffull;
-    auto x_desc = [&](int c, int j) {
-      const int at = c * kTok * 64 + j * 16;
-      if constexpr (kTok != 128) return d0_hi | (d0_lo + (uint32_t)(at * (int)sizeof(T) / 16));
-      return wgmma::desc(xs + at, 16, 1024);
-    };
+    const XDesc d = x_descs(i);
     wgmma::fence();
 #pragma unroll
-    for (int c = 0; c < S::kChunks; ++c)
-#pragma unroll
-      for (int j = 0; j < 4; ++j) wgmma::Mma<T, kTok>::template rs<0>(acc, a[c][j], x_desc(c, j), 1);
+    for (int c = 0; c < S::kChunks; ++c) issue_chunk(d, c, a);
     wgmma::commit();
   };
 
@@ -637,10 +661,10 @@ __global__ void __launch_bounds__(kThreads, kCtas)
             for (int e = 0; e < 4; ++e) asm volatile("" : "+r"(a[c][j][e])::"memory");
       };
       Frags a0, a1;
-      prepare(i0, cursor.next(), live, a0);
+      prepare(i0, cursor.next(), live, a0, [](int) {});
       auto step = [&](int i, Frags& cur, Frags& nxt) {
         issue(i0 + i, live, cur);
-        if (i + 1 < n_stages) prepare(i0 + i + 1, cursor.next(), live, nxt);
+        if (i + 1 < n_stages) prepare(i0 + i + 1, cursor.next(), live, nxt, [](int) {});
         wgmma::wait<0>();
         wgmma::pin(acc);
         pin_frags(cur);
@@ -654,9 +678,18 @@ __global__ void __launch_bounds__(kThreads, kCtas)
       for (int i = i0; i < i0 + n_stages; ++i) {
         const int buf = i % S::kCount;
         Frags a;
-        prepare(i, cursor.next(), live, a);
-        if constexpr (kApart) release(w_free + buf);
-        issue(i, live, a);
+        if constexpr (kInterleave) {
+          const XDesc d = x_descs(i);
+          prepare(i, cursor.next(), live, a, [&](int c) {
+            wgmma::fence();
+            issue_chunk(d, c, a);
+          });
+          wgmma::commit();
+        } else {
+          prepare(i, cursor.next(), live, a, [](int) {});
+          if constexpr (kApart) release(w_free + buf);
+          issue(i, live, a);
+        }
         wgmma::wait<0>();
         wgmma::pin(acc);
         release(empty + buf);
