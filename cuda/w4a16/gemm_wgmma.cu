@@ -381,16 +381,24 @@ __global__ void __launch_bounds__(kThreads, kCtas)
   float acc[kTok / 2];
   // Interleave: each chunk's wgmmas issued once its fragments are made, so
   // that the next chunk's dequantization runs beside them (one fence per
-  // chunk, one commit per stage). Only at 64 tokens in fp16, two CTAs per
-  // SM (two-chunk stages). H200, harness, µs, stage at once / interleaved:
-  // 28672 × 8192 M = 64 66.6, 66.7 / 65.0, 65.0; 20480 × 5120 M = 64 36.1,
-  // 36.0 / 35.4, 35.3. Slower in bf16 (28672 × 8192 M = 64 65.7, 65.3 /
-  // 67.0, 66.8; M = 32 50.6, 50.8 / 54.0, 53.8) and at 32 tokens (28672 ×
-  // 8192 51.7 / 52.9, 52.7; asymmetric 52.3 / 54.8, 55.0; group 32
-  // asymmetric M = 16 55.9 / 59.2, 59.3; 57344 × 8192 95.2, 94.8 / 97.2,
-  // 97.0), where a chunk's four wgmmas are too short to cover the next
-  // chunk's dequantization; at 48 tokens 1 % (58.3, 58.3 / 58.0, 57.4).
-  constexpr bool kInterleave = kCtas == 2 && kTok == 64 && std::is_same_v<T, __half> && V == 0 && !kTwoSets && !kApart;
+  // chunk, one commit per stage). fp16 only, where measured faster. H200,
+  // harness, µs, stage at once / interleaved:
+  // - two CTAs per SM at 64 tokens (two-chunk stages): 28672 × 8192 M = 64
+  //   66.6 / 65.0, 20480 × 5120 36.1 / 35.4. At 32 tokens slower (28672 ×
+  //   8192 51.7 / 52.8; asymmetric group 32 M = 16 55.9 / 59.25): a chunk's
+  //   four m64n32k16 are too short to cover the next chunk's dequantization.
+  // - one CTA per SM without stream-K (K split in clusters, or whole):
+  //   8192² M = 128 37.9 / 32.55 (asymmetric 39.65 / 33.9; group 64 M = 100
+  //   40.05 / 33.3), 8192 × 28672 M = 128 117.0 / 94.2, 4096² M = 256 (two
+  //   row blocks) 23.3 / 20.65, 4096 × 11008 M = 256 48.85 / 41.0, 8192 ×
+  //   28672 M = 32 asymmetric group 64 62.35 / 57.5; 96 tokens slower
+  //   (8192² 28.65 / 29.3). With stream-K slower (28672 × 8192 M = 128 95.9
+  //   / 113.3, M = 96 83.9 / 96.6; 11008 × 4096 M = 128 28.8 / 32.7).
+  // - bf16, whose dequantization has more instructions, lost everywhere
+  //   measured (8192² M = 128 33.35 / 33.95, 8192 × 28672 97.1 / 100.5;
+  //   28672 × 8192 M = 64 65.5 / 66.9).
+  constexpr bool kInterleave = V == 0 && !kTwoSets && std::is_same_v<T, __half> &&
+                               ((kCtas == 2 && kTok == 64 && !kApart) || (kCtas == 1 && !kSK && kTok != 96));
   // Tiles exist for the whole warpgroup or for none of it (N_pad % 64 == 0).
   auto live_in = [&](const Segment& s) { return warp / 4 * 4 < tiles_of(s); };
 
@@ -684,6 +692,7 @@ __global__ void __launch_bounds__(kThreads, kCtas)
             wgmma::fence();
             issue_chunk(d, c, a);
           });
+          if constexpr (kApart) release(w_free + buf);
           wgmma::commit();
         } else {
           prepare(i, cursor.next(), live, a, [](int) {});
